@@ -1,0 +1,47 @@
+# Two commands: `make run` and `make test`. Both set everything up from nothing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format setup migrate clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# First start writes .env with fresh random keys (kept out of git); later starts reuse it.
+.env:
+	$(BIN)/python -c "import secrets; from cryptography.fernet import Fernet; \
+	print('DEBUG=true'); print('SECRET_KEY=' + secrets.token_urlsafe(50)); \
+	print('CREDENTIALS_KEYS=' + Fernet.generate_key().decode()); print('SANDBOX_ENABLED=true'); \
+	print('SIGNUP_OPEN=true'); print('INTEGRATIONS_ALLOW_PRIVATE_IPS=true')" > .env
+	@echo "Wrote .env with new development keys."
+
+migrate: $(STAMP) .env
+	$(BIN)/python manage.py migrate --noinput
+
+run: migrate
+	$(BIN)/python manage.py bootstrap_demo
+	@echo "Web app: http://127.0.0.1:8000  ·  sandboxes: http://127.0.0.1:8001/health  ·  Ctrl-C stops everything"
+	$(BIN)/honcho start
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,29 @@
+import os
+from pathlib import Path
+
+from celery import Celery
+from celery.signals import worker_ready
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+# DjangoTask adds delay_on_commit(), so nothing is enqueued for rows that roll back.
+app = Celery("contactbridge", task_cls="celery.contrib.django.task:DjangoTask")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+@app.on_after_configure.connect
+def _create_filesystem_broker_folders(sender, **kwargs):
+    # Kombu's filesystem transport needs its folders before the first message is written.
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+app.autodiscover_tasks()
+
+
+@worker_ready.connect
+def _report_in(sender, **kwargs):
+    # The first beat-driven heartbeat comes a minute after start; say "running" at once.
+    sender.app.send_task("diagnostics.tasks.worker_heartbeat_record")

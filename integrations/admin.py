@@ -1,0 +1,36 @@
+from django.contrib import admin
+
+from integrations.models import Connection, RateBudget, WebhookEvent, WebhookRejection
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    """Credentials are never shown or editable here: only whether some are stored."""
+
+    list_display = ["name", "provider", "workspace", "status", "last_tested_at"]
+    list_filter = ["provider", "status"]
+    search_fields = ["name", "workspace__name"]
+    exclude = ["credentials_encrypted"]
+    readonly_fields = ["credentials_stored", "created_at", "updated_at"]
+
+    @admin.display(boolean=True, description="Credentials stored")
+    def credentials_stored(self, obj: Connection) -> bool:
+        return obj.has_credentials
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ["provider", "event_type", "event_id", "status", "received_at"]
+    list_filter = ["provider", "status", "event_type"]
+    search_fields = ["event_id"]
+    readonly_fields = ["received_at", "processed_at"]
+
+
+@admin.register(WebhookRejection)
+class WebhookRejectionAdmin(admin.ModelAdmin):
+    list_display = ["provider", "reason", "count", "last_at"]
+
+
+@admin.register(RateBudget)
+class RateBudgetAdmin(admin.ModelAdmin):
+    list_display = ["key", "blocked_until", "daily_remaining", "updated_at"]

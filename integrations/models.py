@@ -1,0 +1,132 @@
+from django.db import models
+from django.utils import timezone
+
+from integrations.crypto import Credentials, decrypt_credentials, encrypt_credentials
+from integrations.providers import get_provider, provider_choices
+
+
+class Connection(models.Model):
+    """Credentials and settings for one external account (a HighLevel location, a store)."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "Not tested yet"
+        CONNECTED = "connected", "Connected"
+        NEEDS_RECONNECT = "needs_reconnect", "Needs reconnect"
+        FAILING = "failing", "Failing"
+        DISABLED = "disabled", "Disabled"
+
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="connections"
+    )
+    provider = models.CharField(max_length=30, choices=provider_choices)
+    name = models.CharField(max_length=100)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    settings = models.JSONField(default=dict, blank=True, help_text="Non-secret settings.")
+    # Fernet ciphertext of a JSON object; read and write only through get/set_credentials().
+    credentials_encrypted = models.TextField(blank=True, default="", editable=False)
+    scopes = models.JSONField(default=list, blank=True)
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    last_tested_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="unique_connection_name")
+        ]
+        indexes = [models.Index(fields=["workspace", "provider"])]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.pk} {self.provider} {self.name!r}>"
+
+    @property
+    def provider_info(self):
+        return get_provider(self.provider)
+
+    def get_credentials(self) -> Credentials:
+        return decrypt_credentials(self.credentials_encrypted)
+
+    def set_credentials(self, data: dict) -> None:
+        self.credentials_encrypted = encrypt_credentials(
+            {k: v for k, v in data.items() if v not in (None, "")}
+        )
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.credentials_encrypted)
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in (self.scopes or [])
+
+    @property
+    def token_expired(self) -> bool:
+        return self.token_expires_at is not None and self.token_expires_at <= timezone.now()
+
+
+class WebhookEvent(models.Model):
+    """The inbox: every verified webhook, stored once (per provider and event id) before
+    anything acts on it, so a crash after the 200 loses nothing."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"  # verified, but no connection of ours wants it
+        FAILED = "failed", "Failed"
+
+    provider = models.CharField(max_length=30, choices=provider_choices)
+    event_id = models.CharField(max_length=200)
+    event_type = models.CharField(max_length=100)
+    connection = models.ForeignKey(
+        Connection, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events"
+    )
+    payload = models.JSONField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="unique_webhook_event")
+        ]
+        indexes = [models.Index(fields=["status", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_type} {self.event_id}"
+
+
+class WebhookRejection(models.Model):
+    """Refused webhooks leave only a counter: an unverified body is not ours to keep."""
+
+    provider = models.CharField(max_length=30, choices=provider_choices)
+    reason = models.CharField(max_length=40)
+    count = models.PositiveBigIntegerField(default=0)
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "reason"], name="unique_webhook_rejection")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.reason}: {self.count}"
+
+
+class RateBudget(models.Model):
+    """Requests recently sent under one provider rate limit (e.g. one HighLevel app and
+    location), shared by every worker: the row is locked while a request slot is taken."""
+
+    key = models.CharField(max_length=200, unique=True)
+    hits = models.JSONField(default=list)  # send times (epoch seconds) inside the window
+    blocked_until = models.FloatField(default=0)  # epoch seconds; set by 429s and daily caps
+    daily_remaining = models.IntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.key

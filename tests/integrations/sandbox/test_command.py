@@ -1,0 +1,73 @@
+"""`manage.py sandbox`: one process, one JSON line per sandbox, a health page."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from integrations.providers import all_providers
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _start(*args, **env):
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "sandbox", "--port", "0", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_it_prints_one_json_line_per_sandbox_and_serves_health():
+    process = _start("--seed", "5")
+    try:
+        banner = process.stderr.readline()
+        base_url = re.search(r"(http://127\.0\.0\.1:\d+)", banner).group(1)
+        expected = [p.key for p in all_providers() if p.sandbox]
+        lines = [json.loads(process.stdout.readline()) for _ in expected]
+        assert sorted(line["provider"] for line in lines) == sorted(expected)
+        for line in lines:
+            assert line["base_url"] == f"{base_url}/{line['provider']}"
+        health = requests.get(f"{base_url}/health", timeout=5)
+        assert health.status_code == 200
+        assert health.json() == {"status": "ok", "sandboxes": sorted(expected)}
+        missing = requests.get(f"{base_url}/nowhere/contacts", timeout=5)
+        assert missing.status_code == 404 and "No sandbox" in missing.json()["message"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_it_refuses_to_run_in_production_unless_enabled():
+    process = _start(SANDBOX_ENABLED="false", DEBUG="false")
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert "SANDBOX_ENABLED=true" in stderr
+
+
+def test_a_busy_port_is_explained():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "sandbox", "--port", str(port)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        started = time.monotonic()
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0 and time.monotonic() - started < 60
+    assert f"Cannot listen on 127.0.0.1:{port}" in stderr
