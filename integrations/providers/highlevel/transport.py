@@ -1,0 +1,122 @@
+"""HighLevel specifics of the shared request loop (`integrations.transport`).
+
+- A write on a connection without `contacts.write` is refused before any request.
+- The rate budget is per app (client ID; a PIT counts as its own app) per location, as
+  HighLevel counts it: 100 requests / 10 s burst by default, corrected from the
+  X-RateLimit-* headers, and blocked until the daily reset when the daily quota is gone.
+- A 401 for an expired or revoked OAuth token triggers one refresh and one retry.
+Reference: ../shared/reference/highlevel-contacts-api.md §5-§6.
+"""
+
+import hashlib
+
+from integrations import http
+from integrations.errors import AuthError, MissingScopeError, NotFoundError, ValidationFailedError
+from integrations.providers.highlevel import auth
+from integrations.ratelimit import Limit
+from integrations.transport import ApiTransport
+
+DEFAULT_VERSION = "2021-07-28"
+
+
+class HighLevelTransport(ApiTransport):
+    service = "HighLevel"
+    default_limit = Limit(max_requests=100, interval=10.0)
+
+    def default_headers(self) -> dict[str, str]:
+        version = self.connection.settings.get("api_version") or DEFAULT_VERSION
+        return {"Accept": "application/json", "Version": version}
+
+    @property
+    def base_url(self) -> str:
+        return (self.connection.settings.get("base_url") or auth.DEFAULT_BASE_URL).rstrip("/")
+
+    @property
+    def location_id(self) -> str:
+        location_id = self.connection.settings.get("location_id")
+        if not location_id:
+            raise AuthError(f"Connection “{self.connection.name}” has no HighLevel location ID.")
+        return location_id
+
+    @property
+    def budget_key(self) -> str:
+        credentials = self.connection.get_credentials()
+        app = credentials.get("client_id")
+        if not app:
+            pit = credentials.get("private_integration_token", "")
+            app = "pit-" + hashlib.sha256(pit.encode()).hexdigest()[:16]
+        return f"highlevel:{app}:{self.location_id}"
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {auth.access_token(self.connection)}"}
+
+    def check_scope(self, *, write: bool) -> None:
+        scopes = self.connection.scopes or []
+        if not scopes:
+            return  # not recorded (a PIT made without saying): let HighLevel decide
+        needed = auth.WRITE_SCOPE if write else auth.READ_SCOPE
+        if needed in scopes or (not write and auth.WRITE_SCOPE in scopes):
+            return
+        raise MissingScopeError(
+            f"Connection “{self.connection.name}” was granted {', '.join(scopes)} but this "
+            f"needs {needed}: reconnect it with {needed} to allow it."
+        )
+
+    def observe(self, response) -> None:
+        headers = response.headers
+        self.last_rate_headers = {
+            k: v for k, v in headers.items() if k.lower().startswith("x-ratelimit")
+        }
+        try:
+            maximum = int(headers["X-RateLimit-Max"])
+            interval = int(headers["X-RateLimit-Interval-Milliseconds"]) / 1000
+            remaining = int(headers["X-RateLimit-Remaining"])
+        except (KeyError, ValueError):
+            return
+        self.limit = Limit(maximum, interval)
+        self.budget.observe(self.budget_key, self.window(), used=maximum - remaining)
+        daily = headers.get("X-RateLimit-Daily-Remaining", "")
+        if daily.isdigit() and int(daily) == 0:
+            reset_ms = headers.get("X-RateLimit-Daily-Reset", "")
+            self.budget.block(self.budget_key, int(reset_ms) / 1000 if reset_ms.isdigit() else 3600)
+
+    def retry_after(self, response) -> float:
+        seconds = http.retry_after_seconds(response)
+        if seconds is None:
+            interval = response.headers.get("X-RateLimit-Interval-Milliseconds", "")
+            seconds = int(interval) / 1000 if interval.isdigit() else self.limit.interval
+        return max(seconds, 0.05)
+
+    @staticmethod
+    def _message(response) -> str | list:
+        try:
+            body = response.json()
+        except ValueError:
+            return response.text[:300]
+        if not isinstance(body, dict):
+            return str(body)
+        return body.get("message") or body.get("error") or ""
+
+    def recover_auth(self, response, sent_headers) -> bool:
+        message = str(self._message(response)).lower()
+        token_problem = response.status_code == 401 and "scope" not in message
+        if not token_problem or not auth.is_oauth(self.connection):
+            return False
+        rejected = sent_headers["Authorization"].removeprefix("Bearer ")
+        auth.refresh_access_token(self.connection, rejected_token=rejected)
+        return True
+
+    def raise_error(self, response) -> None:
+        status, message = response.status_code, self._message(response)
+        text = "; ".join(map(str, message)) if isinstance(message, list) else str(message)
+        if status == 401 and "scope" in text.lower():
+            raise MissingScopeError(f"HighLevel: {text}", status=status)
+        if status in (401, 403):
+            raise AuthError(f"HighLevel refused the request ({status}): {text}", status=status)
+        if status == 404 or (status == 400 and "not found" in text.lower()):
+            raise NotFoundError(f"HighLevel: {text}", status=status)
+        if status in (400, 422):
+            messages = [str(m) for m in message] if isinstance(message, list) else [text]
+            raise ValidationFailedError(
+                f"HighLevel rejected the data: {text}", messages=messages, status=status
+            )

@@ -1,0 +1,148 @@
+"""The request loop every provider client shares: budget, retries, typed errors.
+
+A provider's transport subclasses `ApiTransport` and fills in what differs: where requests
+go, how they are authenticated, what rate limit applies and what the provider's errors mean.
+The loop itself is the same for all of them:
+
+- take a slot from the provider's rate budget, shared by every worker (never send what the
+  provider would refuse), and let the response headers correct the budget;
+- on a refusal anyway (429, or a provider's own "slow down") block the key for everyone for
+  the advertised time, then try again;
+- retry 5xx, 408 and transport failures with capped exponential backoff and full jitter;
+- never retry any other 4xx; turn it into a typed error.
+"""
+
+import random
+import time
+from collections.abc import Callable
+
+import requests
+
+from integrations import http
+from integrations.errors import RateLimitedError, TransientError
+from integrations.models import Connection
+from integrations.ratelimit import Limit, acquire, get_budget
+
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 20.0
+# Providers count a request when it arrives, we when it leaves: a little slack on the window
+# keeps a request sent at the very edge from landing in the next full window.
+WINDOW_SLACK = 0.25
+
+
+class ApiTransport:
+    service = "the provider"
+    default_limit = Limit(max_requests=10, interval=1.0)
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        budget=None,
+        sleep: Callable[[float], None] = time.sleep,
+        max_attempts: int = 5,
+        max_wait: float = 60.0,
+    ):
+        self.connection = connection
+        self.budget = budget or get_budget()
+        self.sleep = sleep
+        self.max_attempts = max_attempts
+        self.max_wait = max_wait
+        self.limit = self.default_limit
+        self.session = http.build_session(self.default_headers())
+
+    # --- what a provider fills in ---------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def budget_key(self) -> str:
+        raise NotImplementedError
+
+    def default_headers(self) -> dict[str, str]:
+        return {"Accept": "application/json"}
+
+    def auth_headers(self) -> dict[str, str]:
+        """Headers that authenticate one request (may refresh a token first)."""
+        raise NotImplementedError
+
+    def check_scope(self, *, write: bool) -> None:
+        """Refuse before sending when the connection may not do this."""
+
+    def observe(self, response: requests.Response) -> None:
+        """Read rate-limit headers into `self.limit` and the shared budget."""
+
+    def is_rate_limited(self, response: requests.Response) -> bool:
+        return response.status_code == 429
+
+    def retry_after(self, response: requests.Response) -> float:
+        seconds = http.retry_after_seconds(response)
+        return max(seconds if seconds is not None else self.limit.interval, 0.05)
+
+    def recover_auth(self, response: requests.Response, sent_headers: dict) -> bool:
+        """The provider refused our credentials: fix them if we can (refresh) and say so."""
+        return False
+
+    def raise_error(self, response: requests.Response) -> None:
+        http.raise_for_status(response, service=self.service)
+
+    # --- the loop -------------------------------------------------------------------------------
+    def window(self) -> Limit:
+        return Limit(self.limit.max_requests, self.limit.interval + WINDOW_SLACK)
+
+    def backoff(self, attempt: int) -> float:
+        return random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)))  # noqa: S311
+
+    def send(self, method: str, path: str, *, write: bool = False, **kwargs) -> requests.Response:
+        """Send until success or a final answer; returns the successful response."""
+        self.check_scope(write=write)
+        auth_recovered = False
+        attempt = 0
+        while True:
+            attempt += 1
+            headers = self.auth_headers()
+            acquire(
+                self.budget_key,
+                self.window(),
+                max_wait=self.max_wait,
+                budget=self.budget,
+                sleep=self.sleep,
+            )
+            try:
+                response = self.session.request(
+                    method, f"{self.base_url}{path}", headers=headers, **kwargs
+                )
+            except TransientError:
+                if attempt >= self.max_attempts:
+                    raise
+                self.sleep(self.backoff(attempt))
+                continue
+            self.observe(response)
+            status = response.status_code
+            if self.is_rate_limited(response):
+                wait = self.retry_after(response)
+                self.budget.block(self.budget_key, wait)
+                if attempt >= self.max_attempts:
+                    raise RateLimitedError(
+                        f"{self.service} kept refusing for the rate limit.",
+                        retry_after=wait,
+                        status=status,
+                    )
+                continue  # the next acquire() waits out the block
+            if status >= 500 or status == 408:
+                if attempt >= self.max_attempts:
+                    http.raise_for_status(response, service=self.service)
+                self.sleep(self.backoff(attempt))
+                continue
+            if status in (401, 403) and not auth_recovered and self.recover_auth(response, headers):
+                auth_recovered = True
+                continue
+            if status >= 400:
+                self.raise_error(response)
+                http.raise_for_status(response, service=self.service)  # if raise_error did not
+            return response
+
+    def request(self, method: str, path: str, *, write: bool = False, **kwargs) -> dict | list:
+        response = self.send(method, path, write=write, **kwargs)
+        return response.json() if response.content else {}
