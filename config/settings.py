@@ -125,7 +125,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     # A file, not memory, so a Celery worker process started by a test sees the same data.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-contactbridge.sqlite3")}
+    # TEST_DB_NAME lets several test runs share a checkout without sharing a database.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(VAR_DIR / env_str("TEST_DB_NAME", "test-contactbridge.sqlite3"))
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

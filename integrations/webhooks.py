@@ -7,7 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from integrations.inbox import webhook_event_store, webhook_rejection_count
-from integrations.providers import PROVIDER_KEYS
+from integrations.providers import PROVIDER_KEYS, WebhookRejected
 
 MAX_BODY_BYTES = 1_000_000
 
@@ -30,7 +30,7 @@ def receive(request, provider: str):
         return JsonResponse({"error": "Body too large."}, status=413)
     try:
         event = verifier.verify(request.body, request.headers)
-    except verifier.WebhookRejected as rejected:
+    except WebhookRejected as rejected:
         webhook_rejection_count(provider=provider, reason=rejected.reason)
         return JsonResponse({"error": str(rejected)}, status=401)
     _, created = webhook_event_store(

@@ -1,4 +1,4 @@
-from integrations.providers import CredentialField, ProviderInfo
+from integrations.providers import Capabilities, CredentialField, ProviderInfo
 
 PROVIDER = ProviderInfo(
     key="highlevel",
@@ -16,4 +16,29 @@ PROVIDER = ProviderInfo(
     docs_url="https://highlevel.stoplight.io/docs/integrations/",
     sandbox="integrations.providers.highlevel.sandbox:HighLevelSandbox",
     scopes=("contacts.readonly", "contacts.write"),
+    capabilities=Capabilities(
+        webhook_events=(
+            "ContactCreate",
+            "ContactUpdate",
+            "ContactDelete",
+            "ContactTagUpdate",
+            "ContactDndUpdate",
+            "TaskCreate",
+            "TaskComplete",
+            "TaskDelete",
+            "NoteCreate",
+            "NoteUpdate",
+            "NoteDelete",
+        ),
+        webhook_signature="Ed25519 x-ghl-signature (RSA x-wh-signature legacy)",
+        incremental_filter="dateUpdated (POST /contacts/search range filter)",
+        deleted_feed=False,
+        delete_mode="delete",
+        has_tags=True,
+        has_notes=True,
+        has_groups=False,
+        page_style="keyset",
+        max_page_size=100,
+        rate_limit="100 requests / 10 s burst and 200,000 / day per app per location",
+    ),
 )

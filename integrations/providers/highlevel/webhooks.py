@@ -11,7 +11,6 @@ Reference: https://marketplace.gohighlevel.com/docs/webhook/WebhookIntegrationGu
 import base64
 import binascii
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature
@@ -20,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from django.conf import settings
 
 from integrations.models import Connection
+from integrations.providers import VerifiedEvent, WebhookRejected
 
 # Events HighLevel sends for contacts, tasks and notes (Marketplace app webhooks).
 EVENT_TYPES = {
@@ -35,20 +35,6 @@ EVENT_TYPES = {
     "NoteUpdate",
     "NoteDelete",
 }
-
-
-class WebhookRejected(Exception):
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class VerifiedEvent:
-    event_id: str
-    event_type: str
-    payload: dict
-    connections: list[Connection]
 
 
 def _load_key(text: str):
