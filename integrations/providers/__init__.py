@@ -56,6 +56,15 @@ class FieldSpec:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
+@dataclass(frozen=True)
+class AccountInfo:
+    """What a client's `check()` learned from one cheap real call: proof the credentials work."""
+
+    name: str  # the store / account / location name, as the provider shows it
+    account_id: str = ""
+    details: dict[str, Any] = field(default_factory=dict)  # scopes granted, plan, currency...
+
+
 class WebhookRejected(Exception):
     """A webhook that fails verification; `reason` is the counter it is stored under."""
 
