@@ -92,14 +92,22 @@ class ProviderInfo:
     setting_fields: tuple[CredentialField, ...] = ()  # non-secret settings (store URL, ids)
     docs_url: str = ""
     sandbox: str = ""  # "module:Class" of the sandbox app, once the provider has one
+    client: str = ""  # "module:Class" of the API client: Class(connection), with check()
     scopes: tuple[str, ...] = field(default_factory=tuple)
     capabilities: Capabilities = field(default_factory=Capabilities)
 
     def sandbox_class(self):
-        if not self.sandbox:
-            return None
-        module, _, name = self.sandbox.partition(":")
-        return getattr(import_module(module), name)
+        return _load(self.sandbox)
+
+    def client_class(self):
+        return _load(self.client)
+
+
+def _load(dotted: str):
+    if not dotted:
+        return None
+    module, _, name = dotted.partition(":")
+    return getattr(import_module(module), name)
 
 
 class UnknownProvider(LookupError):

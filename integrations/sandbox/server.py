@@ -62,6 +62,8 @@ class SandboxServer:
         try:
             if head in ("", "health"):
                 response = json_response({"status": "ok", "sandboxes": sorted(self.apps)})
+            elif head in self.apps and rest.strip("/") == "_describe":
+                response = self._describe(self.apps[head])
             elif head in self.apps:
                 response = self.apps[head].handle(Request(environ, "/" + rest))
             else:
@@ -81,6 +83,14 @@ class SandboxServer:
         headers = [("Content-Length", str(len(response.body))), *response.headers.items()]
         start_response(response.status_line(), headers)
         return [response.body]
+
+    @staticmethod
+    def _describe(app: SandboxApp) -> Response:
+        """`GET /<name>/_describe`: what the start-up line printed, so the web app can offer
+        "Use sandbox" without reading the sandbox's stdout. Test mode only: it holds secrets."""
+        if not app.options.test_mode:
+            raise HTTPError(403, {"message": "Sandbox credentials are only served in test mode."})
+        return json_response(app.describe())
 
     def bind(self, base_url: str) -> None:
         for name, app in self.apps.items():

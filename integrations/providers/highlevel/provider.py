@@ -15,6 +15,7 @@ PROVIDER = ProviderInfo(
     setting_fields=(CredentialField("location_id", "Location (sub-account) ID", secret=False),),
     docs_url="https://highlevel.stoplight.io/docs/integrations/",
     sandbox="integrations.providers.highlevel.sandbox:HighLevelSandbox",
+    client="integrations.providers.highlevel.client:HighLevelClient",
     scopes=("contacts.readonly", "contacts.write"),
     capabilities=Capabilities(
         webhook_events=(
