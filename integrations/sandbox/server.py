@@ -20,6 +20,9 @@ class SandboxOptions:
     seed: int = 0  # how many deterministic customers/contacts to create on first start
     random_seed: int = 1  # drives every generated value, so two runs with one seed agree
     test_mode: bool = True  # enables /<provider>/_control (fault injection); off = refused
+    # Where the app under test listens: webhooks go to {webhook_base}/webhooks/<provider>/ from
+    # the start (None: no webhook URL until one is set through /_control).
+    webhook_base: str | None = None
 
 
 class SandboxApp:
@@ -40,6 +43,11 @@ class SandboxApp:
             return None
         self.options.state_dir.mkdir(parents=True, exist_ok=True)
         return self.options.state_dir / f"{self.name}.sqlite3"
+
+    def default_webhook_url(self) -> str | None:
+        if not self.options.webhook_base:
+            return None
+        return f"{self.options.webhook_base.rstrip('/')}/webhooks/{self.name}/"
 
     def describe(self) -> dict:
         """The JSON line printed at start: base URL and credentials in the provider's terms."""

@@ -23,6 +23,11 @@ class Command(BaseCommand):
             help="keep state in SQLite files in this folder (default: memory, lost on exit)",
         )
         parser.add_argument(
+            "--webhook-base",
+            default=None,
+            help="send webhooks to BASE/webhooks/<provider>/ (e.g. http://127.0.0.1:8000)",
+        )
+        parser.add_argument(
             "--no-test-mode",
             action="store_true",
             help="refuse the /_control fault-injection endpoints",
@@ -33,11 +38,15 @@ class Command(BaseCommand):
             raise CommandError("The sandboxes are off: set SANDBOX_ENABLED=true to serve them.")
         if options["seed"] < 0:
             raise CommandError("--seed must be 0 or more.")
+        base = options["webhook_base"]
+        if base and not base.startswith(("http://", "https://")):
+            raise CommandError("--webhook-base must be an http(s) URL, e.g. http://127.0.0.1:8000")
         sandbox_options = SandboxOptions(
             state_dir=Path(options["state_dir"]) if options["state_dir"] else None,
             seed=options["seed"],
             random_seed=options["random_seed"],
             test_mode=not options["no_test_mode"],
+            webhook_base=options["webhook_base"],
         )
         try:
             httpd, app, base_url = serve(

@@ -71,3 +71,48 @@ def test_a_busy_port_is_explained():
         _, stderr = process.communicate(timeout=60)
     assert process.returncode != 0 and time.monotonic() - started < 60
     assert f"Cannot listen on 127.0.0.1:{port}" in stderr
+
+
+def test_describe_serves_the_start_line_in_test_mode_only():
+    from integrations.sandbox.server import SandboxOptions, start_in_thread, stop
+
+    apps = [
+        info.sandbox_class()(SandboxOptions(seed=0)) for info in all_providers() if info.sandbox
+    ]
+    httpd, server, base_url = start_in_thread(apps)
+    try:
+        for app in apps:
+            answer = requests.get(f"{base_url}/{app.name}/_describe", timeout=5)
+            assert answer.status_code == 200
+            assert answer.json() == json.loads(json.dumps(app.describe()))
+    finally:
+        stop(httpd, server)
+    closed = [
+        info.sandbox_class()(SandboxOptions(seed=0, test_mode=False))
+        for info in all_providers()
+        if info.sandbox
+    ]
+    httpd, server, base_url = start_in_thread(closed)
+    try:
+        for app in closed:
+            answer = requests.get(f"{base_url}/{app.name}/_describe", timeout=5)
+            assert answer.status_code == 403
+            assert "test mode" in answer.json()["message"]
+    finally:
+        stop(httpd, server)
+
+
+def test_webhook_base_gives_each_sandbox_its_receiver_url():
+    from integrations.sandbox.server import SandboxApp, SandboxOptions
+
+    app = SandboxApp(SandboxOptions(webhook_base="http://127.0.0.1:8000/"))
+    app.name = "ecwid"
+    assert app.default_webhook_url() == "http://127.0.0.1:8000/webhooks/ecwid/"
+    assert SandboxApp(SandboxOptions()).default_webhook_url() is None
+
+
+def test_it_refuses_a_webhook_base_that_is_not_a_url():
+    process = _start("--webhook-base", "localhost:8000")
+    _, err = process.communicate(timeout=30)
+    assert process.returncode != 0
+    assert "--webhook-base must be an http(s) URL" in err
