@@ -1,0 +1,58 @@
+"""The sandbox as a curl user sees it: plain `requests` with the three auth headers."""
+
+import uuid
+
+import pytest
+import requests
+
+from tests.integrations.providers.shift4shop.conftest import TIMEOUT
+
+
+class Api:
+    def __init__(self, api_url: str, headers: dict[str, str]):
+        self.api_url = api_url
+        self.session = requests.Session()
+        self.session.headers.update({"Accept": "application/json", **headers})
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        kwargs.setdefault("timeout", TIMEOUT)
+        return self.session.request(method, self.api_url + path, **kwargs)
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs) -> requests.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
+
+def auth_headers(described: dict) -> dict[str, str]:
+    return {
+        "SecureURL": described["secure_url"],
+        "PrivateKey": described["private_key"],
+        "Token": described["token"],
+    }
+
+
+@pytest.fixture
+def api(described) -> Api:
+    return Api(described["api_url"], auth_headers(described))
+
+
+@pytest.fixture
+def new_customer(api):
+    """Create a customer with a unique e-mail through the API; returns its GET shape."""
+
+    def create(**fields) -> dict:
+        body = {"Email": f"test.{uuid.uuid4().hex[:12]}@example.org", "Password": "s3cret"}
+        response = api.post("/Customers", json={**body, **fields})
+        assert response.status_code == 201, response.text
+        customer_id = response.json()[0]["Value"]
+        return api.get(f"/Customers/{customer_id}").json()[0]
+
+    return create

@@ -1,0 +1,135 @@
+"""Reading every customer page by page, while customers change, and only what changed."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from integrations.errors import ConfigError
+from integrations.providers.shift4shop.client import Shift4ShopClient, store_time
+from integrations.providers.shift4shop.sandbox import connection_values
+from integrations.sandbox.server import SandboxOptions
+from tests.factories import ConnectionFactory
+from tests.integrations.providers.shift4shop.conftest import Control, start
+
+
+@pytest.fixture
+def client(store_connection) -> Shift4ShopClient:
+    return Shift4ShopClient(store_connection)
+
+
+def _all_ids(shift4shop) -> list[int]:
+    return sorted(record["CustomerID"] for record in shift4shop.store.all("customer"))
+
+
+@pytest.mark.parametrize(
+    "knobs",
+    [
+        {},
+        {"offset_base": 1},
+        {"max_limit": 7},  # the store cuts pages shorter than asked
+        {"empty_list_status": 404},
+        {"max_limit": 7, "offset_base": 1, "empty_list_status": 404},
+    ],
+)
+def test_every_customer_once_in_order_whatever_the_paging_quirks(
+    client, shift4shop, control, knobs
+):
+    control.set(**knobs)
+    ids = [customer.CustomerID for customer in client.iter_customers(page_size=9)]
+    assert ids == _all_ids(shift4shop)
+
+
+@pytest.fixture
+def own_store(db):
+    """A sandbox of its own: this test deletes seeded customers the others rely on."""
+    app, stop_server = start(SandboxOptions(seed=30, random_seed=3), rate_limit=100_000)
+    credentials, settings = connection_values(app.describe())
+    connection = ConnectionFactory(
+        provider="shift4shop",
+        settings={**settings, "requests_per_second": 1000},
+        credentials=credentials,
+    )
+    yield app, Shift4ShopClient(connection), Control(app.base_url)
+    stop_server()
+
+
+def test_nothing_is_skipped_or_repeated_while_customers_change(own_store):
+    app, client, control = own_store
+    before = set(_all_ids(app))
+    customers = client.iter_customers(page_size=10)
+    read = [next(customers).CustomerID for _ in range(10)]
+    # Behind the reader: deletions that move every later customer up by three places.
+    for customer_id in read[2:5]:
+        control.admin("DELETE", f"/{customer_id}")
+    # Ahead of it: one deleted, one edited; and two new customers at the end.
+    control.admin("DELETE", "/21")
+    control.admin("PUT", "/22", {"Comments": "edited mid-read"})
+    added = [control.add_customer()["CustomerID"] for _ in range(2)]
+    read += [customer.CustomerID for customer in customers]
+    assert len(read) == len(set(read))  # nothing twice
+    assert set(read) == (before - {21}) | set(added)  # nothing skipped
+    assert read == sorted(read)
+
+
+def test_a_page_of_one_is_read_as_two(client, shift4shop):
+    first = list(zip(range(5), client.iter_customers(page_size=1), strict=False))
+    assert [c.CustomerID for _, c in first] == _all_ids(shift4shop)[:5]
+
+
+def _changed_at(control, moment: datetime) -> int:
+    customer_id = control.add_customer()["CustomerID"]
+    control.admin("PUT", f"/{customer_id}", {"Comments": "changed"}, at=moment.isoformat())
+    return customer_id
+
+
+def test_only_customers_changed_since_the_cursor_are_read(client, control):
+    # Client tests use 2045 and later, so nothing the sandbox tests touch (2031-2032) or
+    # anything changed "now" falls inside these windows.
+    cursor = datetime(2045, 1, 15, 15, 0, 0, tzinfo=UTC)  # 10:00:00 in New York
+    changed = [_changed_at(control, cursor + timedelta(minutes=n)) for n in range(3)]
+    just_before = _changed_at(control, cursor - timedelta(seconds=1))
+    since = [c.CustomerID for c in client.iter_customers(updated_since=cursor, overlap=timedelta())]
+    assert since == changed
+    assert client.count_customers(updated_since=cursor, overlap=timedelta()) == 3
+    # The default overlap reaches a minute back: the engine de-duplicates.
+    with_overlap = [c.CustomerID for c in client.iter_customers(updated_since=cursor)]
+    assert with_overlap == sorted([just_before, *changed])
+
+
+def test_the_cursor_is_sent_in_the_stores_time_zone(client, control, store_connection):
+    cursor = datetime(2046, 7, 1, 12, 0, 0, tzinfo=UTC)
+    changed = _changed_at(control, cursor)
+    found = [c.CustomerID for c in client.iter_customers(updated_since=cursor, overlap=timedelta())]
+    assert found == [changed]
+    # A store that reports in UTC is a setting, matched by the sandbox's knob.
+    control.set(store_timezone="UTC")
+    store_connection.settings = {**store_connection.settings, "store_timezone": "UTC"}
+    utc_client = Shift4ShopClient(store_connection)
+    assert [
+        c.CustomerID for c in utc_client.iter_customers(updated_since=cursor, overlap=timedelta())
+    ] == [changed]
+
+
+def test_an_unknown_time_zone_setting_is_a_config_error(store_connection):
+    store_connection.settings = {**store_connection.settings, "store_timezone": "Mars/Olympus"}
+    client = Shift4ShopClient(store_connection)
+    with pytest.raises(ConfigError, match="Mars/Olympus"):
+        list(client.iter_customers(updated_since=datetime(2045, 1, 1, tzinfo=UTC)))
+
+
+def test_store_time_floors_to_the_second_in_eastern_time():
+    moment = datetime(2026, 1, 15, 15, 0, 0, 999_999, tzinfo=UTC)
+    assert store_time(moment) == "01/15/2026 10:00:00"
+    assert store_time(datetime(2026, 7, 1, 12, 0, tzinfo=UTC)) == "07/01/2026 08:00:00"
+
+
+def test_store_time_steps_back_an_hour_inside_the_repeated_autumn_hour():
+    # 1 November 2026, 05:30 UTC is 01:30 EDT; 06:30 UTC is 01:30 EST: the same wall time.
+    assert store_time(datetime(2026, 11, 1, 5, 30, tzinfo=UTC)) == "11/01/2026 00:30:00"
+    assert store_time(datetime(2026, 11, 1, 6, 30, tzinfo=UTC)) == "11/01/2026 00:30:00"
+    assert store_time(datetime(2026, 11, 1, 7, 30, tzinfo=UTC)) == "11/01/2026 02:30:00"
+
+
+def test_a_naive_cursor_is_refused():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        store_time(datetime(2026, 1, 1))
