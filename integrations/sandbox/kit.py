@@ -1,7 +1,7 @@
 """Parts every platform sandbox shares: counters, injected faults, a sliding-window rate
 limiter, signed webhook delivery with retries, and the `/_control` endpoint.
 
-A platform sandbox (see `integrations/providers/ecwid/sandbox.py` for the pattern) keeps a
+A platform sandbox (see the package `integrations/providers/ecwid/sandbox/` for the pattern) keeps a
 `Knobs` dataclass of its own settings, a `Stats`, a `Faults`, a `RateLimiter` and, if the
 platform sends webhooks, a `WebhookSender`; `control_response()` answers `/_control` for it.
 """
