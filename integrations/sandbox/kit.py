@@ -1,8 +1,8 @@
 """Parts every platform sandbox shares: counters, injected faults, a sliding-window rate
 limiter, signed webhook delivery with retries, and the `/_control` endpoint.
 
-A platform sandbox (see the package `integrations/providers/ecwid/sandbox/` for the pattern) keeps a
-`Knobs` dataclass of its own settings, a `Stats`, a `Faults`, a `RateLimiter` and, if the
+A platform sandbox (the package `integrations/providers/ecwid/sandbox/` shows the pattern) keeps
+a `Knobs` dataclass of its own settings, a `Stats`, a `Faults`, a `RateLimiter` and, if the
 platform sends webhooks, a `WebhookSender`; `control_response()` answers `/_control` for it.
 """
 
