@@ -1,0 +1,64 @@
+"""Sandbox tests talk to it as a curl user would: plain `requests`, a bearer token."""
+
+import pytest
+import requests
+
+from tests.integrations.providers.orderspace.conftest import TIMEOUT
+
+
+class Api:
+    def __init__(self, base_url: str, token: str | None):
+        self.base_url = base_url
+        self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        kwargs.setdefault("timeout", TIMEOUT)
+        return self.session.request(method, self.base_url + path, **kwargs)
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs) -> requests.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
+
+def get_token(described: dict, **overrides) -> requests.Response:
+    form = {
+        "client_id": described["client_id"],
+        "client_secret": described["client_secret"],
+        "grant_type": "client_credentials",
+        **overrides,
+    }
+    return requests.post(described["token_url"], data=form, timeout=TIMEOUT)
+
+
+@pytest.fixture
+def token(described) -> str:
+    response = get_token(described)
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+@pytest.fixture
+def api(described, token) -> Api:
+    return Api(described["api_url"], token)
+
+
+@pytest.fixture
+def create(api):
+    """POST /customers and return the created record."""
+
+    def create_customer(fields: dict) -> dict:
+        response = api.post("/customers", json={"customer": fields})
+        assert response.status_code == 200, response.text
+        return response.json()["customer"]
+
+    return create_customer
