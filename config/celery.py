@@ -23,6 +23,14 @@ def _create_filesystem_broker_folders(sender, **kwargs):
 app.autodiscover_tasks()
 
 
+@app.on_after_configure.connect
+def _schedule_token_refresh(sender, **kwargs):
+    # OAuth tokens are refreshed ahead of expiry and at least daily (integrations.token_health).
+    sender.add_periodic_task(
+        15 * 60.0, sender.signature("integrations.tasks.token_refresh_due"), name="token-refresh"
+    )
+
+
 @worker_ready.connect
 def _report_in(sender, **kwargs):
     # The first beat-driven heartbeat comes a minute after start; say "running" at once.

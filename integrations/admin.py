@@ -1,6 +1,12 @@
 from django.contrib import admin
 
-from integrations.models import Connection, RateBudget, WebhookEvent, WebhookRejection
+from integrations.models import (
+    Connection,
+    ConnectionAudit,
+    RateBudget,
+    WebhookEvent,
+    WebhookRejection,
+)
 
 
 @admin.register(Connection)
@@ -34,3 +40,18 @@ class WebhookRejectionAdmin(admin.ModelAdmin):
 @admin.register(RateBudget)
 class RateBudgetAdmin(admin.ModelAdmin):
     list_display = ["key", "blocked_until", "daily_remaining", "updated_at"]
+
+
+@admin.register(ConnectionAudit)
+class ConnectionAuditAdmin(admin.ModelAdmin):
+    """History is evidence: readable here, never editable."""
+
+    list_display = ["created_at", "connection_name", "action", "actor", "workspace"]
+    list_filter = ["action"]
+    search_fields = ["connection_name", "actor__email"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from integrations.crypto import Credentials, decrypt_credentials, encrypt_credentials
 from integrations.providers import get_provider, provider_choices
@@ -28,6 +30,10 @@ class Connection(models.Model):
     token_expires_at = models.DateTimeField(null=True, blank=True)
     last_tested_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
+    # Token health of OAuth connections: the beat task refreshes ahead of expiry and counts
+    # consecutive failures, so a dying token is visible before syncs start failing.
+    token_refreshed_at = models.DateTimeField(null=True, blank=True)
+    refresh_failures = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -66,6 +72,69 @@ class Connection(models.Model):
     @property
     def token_expired(self) -> bool:
         return self.token_expires_at is not None and self.token_expires_at <= timezone.now()
+
+    @property
+    def last_refreshed_at(self):
+        """The latest refresh, whoever did it: the beat task records `token_refreshed_at`,
+        an inline refresh during a request records `last_refreshed_at` in settings."""
+        inline = parse_datetime(str(self.settings.get("last_refreshed_at") or ""))
+        times = [t for t in (self.token_refreshed_at, inline) if t is not None]
+        return max(times) if times else None
+
+
+class ConnectionAudit(models.Model):
+    """Who changed a connection, when, and which fields: never the values of secrets."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        RECONNECTED = "reconnected", "Reconnected"
+        DISABLED = "disabled", "Disabled"
+        ENABLED = "enabled", "Enabled"
+        DELETED = "deleted", "Deleted"
+
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="connection_audits"
+    )
+    # Kept after the connection is deleted (SET_NULL), with its name, so deletions stay visible.
+    connection = models.ForeignKey(
+        Connection, null=True, blank=True, on_delete=models.SET_NULL, related_name="audits"
+    )
+    connection_name = models.CharField(max_length=100)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    # {"name": {"from": "old", "to": "new"}, "credentials": ["client_secret"]}: secrets by
+    # key name only.
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["workspace", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.connection_name} {self.action}"
+
+    def change_lines(self) -> list[tuple[str, str]]:
+        """The changes in words: "old → new", or the list of keys involved."""
+
+        def words(value) -> str:
+            if isinstance(value, list | tuple):
+                return ", ".join(map(str, value)) or "none"
+            return "—" if value in (None, "") else str(value)
+
+        lines = []
+        for key, value in self.changes.items():
+            if isinstance(value, dict) and set(value) == {"from", "to"}:
+                text = f"{words(value['from'])} → {words(value['to'])}"
+            else:
+                text = words(value)
+            if key == "credentials":
+                text += " (values hidden)"
+            lines.append((key, text))
+        return lines
 
 
 class WebhookEvent(models.Model):

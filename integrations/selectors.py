@@ -2,7 +2,8 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Workspace
-from integrations.models import Connection
+from diagnostics.models import Alert
+from integrations.models import Connection, ConnectionAudit
 
 
 def connections_for_workspace(*, workspace: Workspace) -> QuerySet[Connection]:
@@ -12,3 +13,22 @@ def connections_for_workspace(*, workspace: Workspace) -> QuerySet[Connection]:
 def connection_for_workspace(*, workspace: Workspace, connection_id: int) -> Connection:
     """The workspace's connection, or 404 (another tenant's id looks like no id at all)."""
     return get_object_or_404(Connection, pk=connection_id, workspace=workspace)
+
+
+def flows_using_connection(*, connection: Connection) -> list:
+    """The flows that read from or write to this connection. There is no Flow model yet, so
+    none do; the flow feature fills this in, and every page that names flows uses it."""
+    return []
+
+
+def connection_audits(*, connection: Connection, limit: int = 20) -> list[ConnectionAudit]:
+    return list(connection.audits.select_related("actor")[:limit])
+
+
+def open_alerts(*, workspace: Workspace, connection: Connection | None = None) -> QuerySet[Alert]:
+    alerts = Alert.objects.filter(workspace=workspace, resolved_at=None).select_related(
+        "connection"
+    )
+    if connection is not None:
+        alerts = alerts.filter(connection=connection)
+    return alerts

@@ -1,8 +1,13 @@
+"""Writes to connections. Each change leaves a ConnectionAudit row in the same transaction:
+who, when and which fields changed; secrets appear by key name only, never by value."""
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from accounts.models import Workspace
-from integrations.models import Connection
+from accounts.models import User, Workspace
+from integrations import access_levels
+from integrations.models import Connection, ConnectionAudit
 from integrations.providers import UnknownProvider, get_provider
 
 DUPLICATE_NAME_ERROR = "This workspace already has a connection with that name."
@@ -16,6 +21,27 @@ def _check_name_free(*, workspace: Workspace, name: str, exclude_pk: int | None 
         raise ValidationError({"name": DUPLICATE_NAME_ERROR})
 
 
+def _audit(
+    *, connection: Connection, actor: User | None, action: str, changes: dict | None = None
+) -> ConnectionAudit:
+    return ConnectionAudit.objects.create(
+        workspace_id=connection.workspace_id,
+        connection=connection if connection.pk else None,
+        connection_name=connection.name,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        changes=changes or {},
+    )
+
+
+def _diff(before: dict, after: dict) -> dict:
+    return {
+        key: {"from": before.get(key), "to": after.get(key)}
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }
+
+
 @transaction.atomic
 def connection_create(
     *,
@@ -24,6 +50,9 @@ def connection_create(
     name: str,
     settings: dict | None = None,
     credentials: dict | None = None,
+    scopes: list[str] | None = None,
+    token_expires_at=None,
+    actor: User | None = None,
 ) -> Connection:
     try:
         get_provider(provider)
@@ -32,11 +61,29 @@ def connection_create(
     name = name.strip()
     _check_name_free(workspace=workspace, name=name)
     connection = Connection(
-        workspace=workspace, provider=provider, name=name, settings=settings or {}
+        workspace=workspace,
+        provider=provider,
+        name=name,
+        settings=settings or {},
+        scopes=scopes or [],
+        token_expires_at=token_expires_at,
+        # A token just issued counts as just refreshed: the next refresh is due by expiry.
+        token_refreshed_at=timezone.now() if token_expires_at else None,
     )
     connection.set_credentials(credentials or {})
     connection.full_clean()
     connection.save()
+    _audit(
+        connection=connection,
+        actor=actor,
+        action=ConnectionAudit.Action.CREATED,
+        changes={
+            "provider": provider,
+            "settings": sorted(connection.settings),
+            "credentials": sorted(connection.get_credentials()),
+            "scopes": connection.scopes,
+        },
+    )
     return connection
 
 
@@ -47,33 +94,121 @@ def connection_update(
     name: str,
     settings: dict | None = None,
     credentials: dict | None = None,
+    actor: User | None = None,
 ) -> Connection:
     """Change name, settings and credentials. Credential values left empty keep what is
     stored, so a form never has to show a secret to preserve it."""
     connection = Connection.objects.select_for_update().get(pk=connection.pk)
     name = name.strip()
     _check_name_free(workspace=connection.workspace, name=name, exclude_pk=connection.pk)
+    changes = _diff({"name": connection.name}, {"name": name})
     connection.name = name
     if settings is not None:
-        connection.settings = {**connection.settings, **settings}
+        merged = {**connection.settings, **settings}
+        changes.update(_diff(connection.settings, merged))
+        connection.settings = merged
     changed_secrets = {k: v for k, v in (credentials or {}).items() if v not in (None, "")}
-    if changed_secrets:
-        connection.set_credentials({**connection.get_credentials(), **changed_secrets})
+    stored = connection.get_credentials()
+    changed_keys = sorted(k for k, v in changed_secrets.items() if stored.get(k) != v)
+    if changed_keys:
+        connection.set_credentials({**stored, **changed_secrets})
+        changes["credentials"] = changed_keys
         # New credentials have not been tested: say so rather than keep a stale "connected".
         connection.status = Connection.Status.NEW
         connection.last_error = ""
     connection.full_clean()
     connection.save()
+    if changes:
+        _audit(
+            connection=connection,
+            actor=actor,
+            action=ConnectionAudit.Action.UPDATED,
+            changes=changes,
+        )
     return connection
 
 
 @transaction.atomic
-def connection_set_disabled(*, connection: Connection, disabled: bool) -> Connection:
+def connection_set_access(
+    *, connection: Connection, access: str, actor: User | None = None
+) -> Connection:
+    """Record read-only or read + write. A provider with scopes gets them as the recorded
+    scopes (what a Private Integration Token was made with); the stores keep it in settings."""
+    connection = Connection.objects.select_for_update().get(pk=connection.pk)
+    provider = connection.provider_info
+    chosen = access_levels.level(provider, access)
+    before = {"access": access_levels.connection_level(connection), "scopes": connection.scopes}
+    connection.settings = {**connection.settings, "access": chosen.value}
+    if provider.scopes:
+        connection.scopes = list(chosen.scopes)
+    connection.save(update_fields=["settings", "scopes", "updated_at"])
+    changes = _diff(before, {"access": chosen.value, "scopes": connection.scopes})
+    if changes:
+        _audit(
+            connection=connection,
+            actor=actor,
+            action=ConnectionAudit.Action.UPDATED,
+            changes=changes,
+        )
+    return connection
+
+
+@transaction.atomic
+def connection_reconnect(
+    *,
+    connection: Connection,
+    credentials: dict,
+    scopes: list[str],
+    token_expires_at,
+    settings: dict | None = None,
+    actor: User | None = None,
+) -> Connection:
+    """New tokens for the same connection (after an OAuth round trip): its id, name and the
+    flows that use it stay as they are. Open alerts about its old token are resolved."""
+    from integrations.token_health import alerts_resolve
+
+    connection = Connection.objects.select_for_update().get(pk=connection.pk)
+    before_scopes = list(connection.scopes)
+    connection.set_credentials({**connection.get_credentials(), **credentials})
+    if settings:
+        connection.settings = {**connection.settings, **settings}
+    connection.scopes = scopes
+    connection.token_expires_at = token_expires_at
+    connection.token_refreshed_at = timezone.now()
+    connection.refresh_failures = 0
+    connection.status = Connection.Status.NEW
+    connection.last_error = ""
+    connection.save()
+    alerts_resolve(connection=connection)
+    _audit(
+        connection=connection,
+        actor=actor,
+        action=ConnectionAudit.Action.RECONNECTED,
+        changes={
+            "credentials": sorted(credentials),
+            **_diff({"scopes": before_scopes}, {"scopes": scopes}),
+        },
+    )
+    return connection
+
+
+@transaction.atomic
+def connection_set_disabled(
+    *, connection: Connection, disabled: bool, actor: User | None = None
+) -> Connection:
     connection.status = Connection.Status.DISABLED if disabled else Connection.Status.NEW
     connection.save(update_fields=["status", "updated_at"])
+    action = ConnectionAudit.Action.DISABLED if disabled else ConnectionAudit.Action.ENABLED
+    _audit(connection=connection, actor=actor, action=action)
     return connection
 
 
 @transaction.atomic
-def connection_delete(*, connection: Connection) -> None:
+def connection_delete(*, connection: Connection, actor: User | None = None) -> None:
+    _audit(
+        connection=connection,
+        actor=actor,
+        action=ConnectionAudit.Action.DELETED,
+        changes={"provider": connection.provider},
+    )
     connection.delete()

@@ -2,24 +2,36 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.access import workspace_access
 from accounts.models import Role
-from integrations.forms import ConnectionForm, ProviderChoiceForm
-from integrations.providers import UnknownProvider, all_providers, get_provider
-from integrations.selectors import connection_for_workspace, connections_for_workspace
-from integrations.services import (
-    connection_create,
-    connection_delete,
-    connection_set_disabled,
-    connection_update,
+from integrations import access_levels, explorer, oauth_flow, token_health
+from integrations.connection_check import connection_check
+from integrations.explorer_operations import grouped, operation, operations_for
+from integrations.forms import ConnectionForm, ExplorerForm
+from integrations.selectors import (
+    connection_audits,
+    connection_for_workspace,
+    connections_for_workspace,
+    flows_using_connection,
+    open_alerts,
 )
+from integrations.services import connection_delete, connection_set_disabled, connection_update
+from integrations.wizard import add_form_errors, redirect_browser
 
 
-def _add_errors(form, error: ValidationError) -> None:
-    for field, field_messages in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, field_messages)
+def _connection(request, workspace_id, connection_id, role=Role.VIEWER):
+    membership = workspace_access(request, workspace_id, role)
+    connection = connection_for_workspace(
+        workspace=membership.workspace, connection_id=connection_id
+    )
+    return membership, connection
+
+
+def _detail_url(connection) -> str:
+    return reverse("integrations:connection-detail", args=[connection.workspace_id, connection.pk])
 
 
 @login_required
@@ -33,103 +45,172 @@ def connection_list(request, workspace_id):
 
 
 @login_required
-def connection_new(request, workspace_id):
-    membership = workspace_access(request, workspace_id, Role.EDITOR)
-    try:
-        provider = get_provider(request.GET.get("provider", ""))
-    except UnknownProvider:
-        context = {"form": ProviderChoiceForm(), "providers": all_providers()}
-        return render(request, "integrations/connection_provider.html", context)
-    form = ConnectionForm(request.POST or None, provider=provider)
-    if request.method == "POST" and form.is_valid():
-        try:
-            connection = connection_create(
-                workspace=membership.workspace,
-                provider=provider.key,
-                name=form.cleaned_data["name"],
-                settings=form.settings_data(),
-                credentials=form.credentials_data(),
-            )
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, f"Connection “{connection.name}” saved.")
-            return redirect(
-                "integrations:connection-detail",
-                workspace_id=workspace_id,
-                connection_id=connection.pk,
-            )
-    return render(
-        request, "integrations/connection_form.html", {"form": form, "provider": provider}
-    )
-
-
-@login_required
 def connection_detail(request, workspace_id, connection_id):
-    membership = workspace_access(request, workspace_id)
-    connection = connection_for_workspace(
-        workspace=membership.workspace, connection_id=connection_id
-    )
-    context = {"connection": connection, "can_edit": membership.has_role(Role.EDITOR)}
+    membership, connection = _connection(request, workspace_id, connection_id)
+    provider = connection.provider_info
+    context = {
+        "connection": connection,
+        "provider": provider,
+        "can_edit": membership.has_role(Role.EDITOR),
+        "access": access_levels.level(provider, access_levels.connection_level(connection)),
+        "token": token_health.token_health(connection),
+        "alerts": open_alerts(workspace=membership.workspace, connection=connection),
+        "flows": flows_using_connection(connection=connection),
+        "audits": connection_audits(connection=connection),
+        "is_oauth": oauth_flow.is_oauth_connection(connection),
+        "has_explorer": bool(operations_for(connection.provider)),
+        "setting_rows": [
+            (spec.label, connection.settings.get(spec.key)) for spec in provider.setting_fields
+        ],
+    }
     return render(request, "integrations/connection_detail.html", context)
 
 
 @login_required
 def connection_edit(request, workspace_id, connection_id):
-    membership = workspace_access(request, workspace_id, Role.EDITOR)
-    connection = connection_for_workspace(
-        workspace=membership.workspace, connection_id=connection_id
-    )
+    _membership, connection = _connection(request, workspace_id, connection_id, Role.EDITOR)
     provider = connection.provider_info
-    form = ConnectionForm(request.POST or None, provider=provider, connection=connection)
+    is_oauth = oauth_flow.is_oauth_connection(connection)
+    form = ConnectionForm(
+        request.POST or None, provider=provider, connection=connection, oauth=is_oauth
+    )
     if request.method == "POST" and form.is_valid():
         try:
             connection_update(
                 connection=connection,
                 name=form.cleaned_data["name"],
-                settings=form.settings_data(),
-                credentials=form.credentials_data(),
+                settings=None if is_oauth else form.settings_data(),
+                credentials=None if is_oauth else form.credentials_data(),
+                actor=request.user,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_form_errors(form, error)
         else:
             messages.success(request, "Connection updated.")
-            return redirect(
-                "integrations:connection-detail",
-                workspace_id=workspace_id,
-                connection_id=connection_id,
-            )
-    context = {"form": form, "provider": provider, "connection": connection}
+            return redirect(_detail_url(connection))
+    context = {"form": form, "provider": provider, "connection": connection, "is_oauth": is_oauth}
     return render(request, "integrations/connection_form.html", context)
 
 
 @login_required
 @require_POST
+def connection_test(request, workspace_id, connection_id):
+    _, connection = _connection(request, workspace_id, connection_id, Role.EDITOR)
+    result = connection_check(connection=connection)
+    if not request.htmx:
+        if result.ok:
+            messages.success(
+                request, f"Connected to {result.account_name} ({result.latency_ms} ms)."
+            )
+        else:
+            messages.error(request, f"{result.failure_label}: {result.message}")
+        return redirect(_detail_url(connection))
+    context = {
+        "connection": connection,
+        "result": result,
+        "in_wizard": request.POST.get("wizard") == "1",
+        "can_edit": True,
+    }
+    return render(request, "integrations/_test_result.html", context)
+
+
+@login_required
+@require_POST
 def connection_toggle(request, workspace_id, connection_id):
-    membership = workspace_access(request, workspace_id, Role.EDITOR)
-    connection = connection_for_workspace(
-        workspace=membership.workspace, connection_id=connection_id
-    )
+    _, connection = _connection(request, workspace_id, connection_id, Role.EDITOR)
     disable = connection.status != connection.Status.DISABLED
-    connection_set_disabled(connection=connection, disabled=disable)
+    connection_set_disabled(connection=connection, disabled=disable, actor=request.user)
     messages.success(request, f"Connection {'disabled' if disable else 'enabled'}.")
-    return redirect(
-        "integrations:connection-detail", workspace_id=workspace_id, connection_id=connection_id
+    return redirect(_detail_url(connection))
+
+
+@login_required
+@require_POST
+def connection_reconnect(request, workspace_id, connection_id):
+    """OAuth connections go back through the provider's consent screen and keep their id (and
+    so their flows); connections with typed credentials get the form to enter new ones."""
+    membership, connection = _connection(request, workspace_id, connection_id, Role.EDITOR)
+    provider = connection.provider_info
+    if not (oauth_flow.supports_oauth(provider) and oauth_flow.is_oauth_connection(connection)):
+        messages.info(request, "Enter the new credentials, save, then test the connection.")
+        return redirect("integrations:connection-edit", workspace_id, connection.pk)
+    level = access_levels.level(provider, access_levels.connection_level(connection))
+    url = oauth_flow.flow_start(
+        request,
+        provider=provider,
+        workspace_id=membership.workspace_id,
+        app=oauth_flow.app_from_connection(connection),
+        scopes=list(level.scopes),
+        name=connection.name,
+        access=level.value,
+        connection_id=connection.pk,
     )
+    return redirect_browser(request, url)
 
 
 @login_required
 def connection_delete_confirm(request, workspace_id, connection_id):
-    membership = workspace_access(request, workspace_id, Role.EDITOR)
-    connection = connection_for_workspace(
-        workspace=membership.workspace, connection_id=connection_id
-    )
+    _, connection = _connection(request, workspace_id, connection_id, Role.EDITOR)
     if request.method == "POST":
         name = connection.name
-        connection_delete(connection=connection)
+        connection_delete(connection=connection, actor=request.user)
         messages.success(request, f"Connection “{name}” deleted.")
         return redirect("integrations:connection-list", workspace_id=workspace_id)
-    return render(request, "integrations/connection_delete.html", {"connection": connection})
+    context = {"connection": connection, "flows": flows_using_connection(connection=connection)}
+    return render(request, "integrations/connection_delete.html", context)
+
+
+def _explorer_context(request, membership, connection, op, form, exchange=None) -> dict:
+    return {
+        "connection": connection,
+        "provider": connection.provider_info,
+        "groups": grouped(connection.provider),
+        "op": op,
+        "form": form,
+        "exchange": exchange,
+        "write_refusal": explorer.write_refusal(op, connection) if op else "",
+        "can_send": membership.has_role(Role.EDITOR),
+        "access": access_levels.connection_level(connection),
+        "explorer_url": reverse(
+            "integrations:connection-explorer", args=[connection.workspace_id, connection.pk]
+        ),
+    }
+
+
+@login_required
+def connection_explorer(request, workspace_id, connection_id):
+    membership, connection = _connection(request, workspace_id, connection_id)
+    operations = operations_for(connection.provider)
+    op = operation(connection.provider, request.GET.get("op", "")) or (
+        operations[0] if operations else None
+    )
+    form = ExplorerForm(operation=op, connection=connection) if op else None
+    context = _explorer_context(request, membership, connection, op, form)
+    if request.htmx and op:
+        return render(request, "integrations/_explorer_body.html", context)
+    return render(request, "integrations/explorer.html", context)
+
+
+@login_required
+@require_POST
+def connection_explorer_send(request, workspace_id, connection_id):
+    membership, connection = _connection(request, workspace_id, connection_id, Role.EDITOR)
+    op = operation(connection.provider, request.GET.get("op", ""))
+    if op is None:
+        return redirect("integrations:connection-explorer", workspace_id, connection.pk)
+    form = ExplorerForm(request.POST, operation=op, connection=connection)
+    exchange = None
+    if form.is_valid() and not explorer.write_refusal(op, connection):
+        exchange = explorer.explorer_send(
+            connection=connection,
+            operation=op,
+            path_values=form.path_values(),
+            query=form.query_values(),
+            body=form.cleaned_data.get("body"),
+        )
+    context = _explorer_context(request, membership, connection, op, form, exchange)
+    template = "_explorer_body.html" if request.htmx else "explorer.html"
+    return render(request, f"integrations/{template}", context)
 
 
 @login_required

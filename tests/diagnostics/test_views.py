@@ -42,13 +42,16 @@ def test_dashboard_flags_a_silent_worker(owner_client, workspace):
 def test_dashboard_counts_connections_with_a_fixed_number_of_queries(
     owner_client, workspace, django_assert_max_num_queries
 ):
+    from integrations.token_health import alert_raise
     from tests.factories import ConnectionFactory
 
-    ConnectionFactory.create_batch(5, workspace=workspace)
+    for connection in ConnectionFactory.create_batch(5, workspace=workspace):
+        alert_raise(connection=connection, kind="token_refresh_failed", message="Refused.")
     owner_client.get(_url(workspace))  # the first visit also stores the current workspace
-    with django_assert_max_num_queries(6):
+    # Five alerts, each naming its connection, still cost one query (no N+1).
+    with django_assert_max_num_queries(7):
         body = owner_client.get(_url(workspace)).content.decode()
-    assert "new" in body and "5" in body
+    assert "new" in body and "5" in body and body.count("Refused.") == 5
 
 
 @pytest.mark.django_db

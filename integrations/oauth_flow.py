@@ -1,0 +1,211 @@
+"""The OAuth 2.0 authorization-code round trip, for any provider whose `auth` module offers
+`authorization_url()`, `exchange_code()` and `credentials_from_grant()` (HighLevel's does).
+
+Start: a random `state` and what the callback will need go into the session (the app's client
+secret encrypted, as credentials are at rest); the browser goes to the provider. Callback: the
+state must match the one in this session, the provider's own error (`access_denied`) is shown
+as it is, the code is exchanged once, and the tokens become a new connection or replace those
+of the connection being reconnected (same id, so its flows keep working).
+"""
+
+import secrets
+from dataclasses import dataclass
+from importlib import import_module
+
+from django.urls import reverse
+
+from integrations.crypto import decrypt_credentials, encrypt_credentials
+from integrations.providers import ProviderInfo, get_provider
+
+SESSION_KEY = "oauth_flow"
+AUTH_FUNCTIONS = ("authorization_url", "exchange_code", "credentials_from_grant")
+
+
+class OAuthFlowError(Exception):
+    """The round trip cannot finish; the message says why in plain words."""
+
+    def __init__(self, message: str, *, provider_error: str = ""):
+        super().__init__(message)
+        self.provider_error = provider_error
+
+
+@dataclass(frozen=True)
+class OAuthApp:
+    """The provider-side app the user installs: its ID and secret, and where it lives."""
+
+    client_id: str
+    client_secret: str
+    base_url: str = ""
+    authorize_url: str = ""
+
+
+def auth_module(provider: ProviderInfo):
+    try:
+        module = import_module(f"integrations.providers.{provider.key}.auth")
+    except ImportError:
+        return None
+    return module if all(hasattr(module, name) for name in AUTH_FUNCTIONS) else None
+
+
+def supports_oauth(provider: ProviderInfo) -> bool:
+    return provider.auth_kind.startswith("oauth2") and auth_module(provider) is not None
+
+
+def is_oauth_connection(connection) -> bool:
+    return "refresh_token" in connection.get_credentials()
+
+
+def app_from_sandbox(described: dict) -> OAuthApp:
+    return OAuthApp(
+        client_id=described["client_id"],
+        client_secret=described["client_secret"],
+        base_url=described.get("base_url", ""),
+        authorize_url=described.get("authorize_url", ""),
+    )
+
+
+def app_from_connection(connection) -> OAuthApp:
+    credentials = connection.get_credentials()
+    return OAuthApp(
+        client_id=credentials.get("client_id", ""),
+        client_secret=credentials.get("client_secret", ""),
+        base_url=connection.settings.get("base_url", ""),
+        authorize_url=connection.settings.get("authorize_url", ""),
+    )
+
+
+def callback_url(request, provider_key: str) -> str:
+    return request.build_absolute_uri(reverse("integrations:oauth-callback", args=[provider_key]))
+
+
+def flow_start(
+    request,
+    *,
+    provider: ProviderInfo,
+    workspace_id: int,
+    app: OAuthApp,
+    scopes: list[str],
+    name: str = "",
+    access: str = "",
+    connection_id: int | None = None,
+) -> str:
+    """Remember the flow in the session and return the provider URL to send the browser to."""
+    module = auth_module(provider)
+    state = secrets.token_urlsafe(32)
+    redirect_uri = callback_url(request, provider.key)
+    request.session[SESSION_KEY] = {
+        "state": state,
+        "provider": provider.key,
+        "workspace_id": workspace_id,
+        "connection_id": connection_id,
+        "name": name,
+        "access": access,
+        "scopes": list(scopes),
+        "redirect_uri": redirect_uri,
+        "app": encrypt_credentials(
+            {
+                "client_id": app.client_id,
+                "client_secret": app.client_secret,
+                "base_url": app.base_url,
+                "authorize_url": app.authorize_url,
+            }
+        ),
+    }
+    options = {"authorize_url": app.authorize_url} if app.authorize_url else {}
+    return module.authorization_url(
+        client_id=app.client_id,
+        redirect_uri=redirect_uri,
+        scopes=list(scopes),
+        state=state,
+        **options,
+    )
+
+
+@dataclass(frozen=True)
+class FlowResult:
+    provider: ProviderInfo
+    workspace_id: int
+    connection_id: int | None
+    name: str
+    access: str
+    credentials: dict
+    settings: dict
+    scopes: list[str]
+    token_expires_at: object
+
+
+def flow_pending(request) -> dict | None:
+    return request.session.get(SESSION_KEY)
+
+
+def flow_finish(request, *, provider_key: str, params) -> FlowResult:
+    """Check the callback and exchange its code. The pending flow is used up either way: a
+    state can never be replayed."""
+    pending = request.session.pop(SESSION_KEY, None)
+    state = params.get("state", "")
+    if pending is None:
+        raise OAuthFlowError(
+            "This sign-in was not started here, or it was already used. Start again from "
+            "Add connection (or Reconnect)."
+        )
+    if not state or not secrets.compare_digest(str(state), str(pending["state"])):
+        raise OAuthFlowError(
+            "The answer from the provider does not match the sign-in started here (the "
+            "state parameter is missing or different), so it was refused. Start again."
+        )
+    if pending["provider"] != provider_key:
+        raise OAuthFlowError("The answer came back for a different system. Start again.")
+    provider = get_provider(provider_key)
+    if params.get("error"):
+        description = params.get("error_description") or ""
+        raise OAuthFlowError(
+            f"{provider.name} did not grant access: {params['error']}"
+            + (f" ({description})" if description else "")
+            + ". Nothing was saved.",
+            provider_error=params["error"],
+        )
+    code = params.get("code")
+    if not code:
+        raise OAuthFlowError(f"{provider.name} sent no authorization code. Start again.")
+    app = OAuthApp(**decrypt_credentials(pending["app"]))
+    module = auth_module(provider)
+    options = {"base_url": app.base_url} if app.base_url else {}
+    grant = module.exchange_code(
+        client_id=app.client_id,
+        client_secret=app.client_secret,
+        code=code,
+        redirect_uri=pending["redirect_uri"],
+        **options,
+    )
+    credentials = module.credentials_from_grant(
+        client_id=app.client_id, client_secret=app.client_secret, grant=grant
+    )
+    settings = {key: value for key, value in _grant_settings(module, grant).items() if value}
+    if app.base_url:
+        settings["base_url"] = app.base_url
+    if app.authorize_url:
+        settings["authorize_url"] = app.authorize_url
+    if pending.get("access"):
+        settings["access"] = pending["access"]
+    return FlowResult(
+        provider=provider,
+        workspace_id=pending["workspace_id"],
+        connection_id=pending["connection_id"],
+        name=pending["name"],
+        access=pending.get("access", ""),
+        credentials=credentials,
+        settings=settings,
+        scopes=list(getattr(grant, "scopes", None) or pending["scopes"]),
+        token_expires_at=getattr(grant, "expires_at", None),
+    )
+
+
+def _grant_settings(module, grant) -> dict:
+    """Non-secret facts of a grant worth keeping (HighLevel: the location it is for)."""
+    if hasattr(module, "settings_from_grant"):
+        return module.settings_from_grant(grant)
+    return {
+        "location_id": getattr(grant, "location_id", ""),
+        "company_id": getattr(grant, "company_id", ""),
+        "user_type": getattr(grant, "user_type", ""),
+    }
