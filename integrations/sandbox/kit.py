@@ -16,9 +16,10 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from typing import Any
 
 from integrations.sandbox.web import HTTPError, Request, Response, json_response
@@ -26,15 +27,29 @@ from integrations.sandbox.web import HTTPError, Request, Response, json_response
 LOG_SIZE = 2000
 
 
-def utc_now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def utc_now_iso(later_ms: float = 0) -> str:
+    """Now (or `later_ms` from now) as ISO-8601 UTC with milliseconds: 2025-01-01T09:30:00.000Z."""
+    moment = datetime.now(UTC) + timedelta(milliseconds=later_ms)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def status_phrase(status: int) -> str:
+    """The reason phrase of an HTTP status ("Service Unavailable"), "Error" for odd codes."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 class Stats:
     """Counters tests read back through `/_control`: requests per route and status, plus any
-    named counter a sandbox bumps (rate_limited, webhooks_sent, tokens_issued...)."""
+    named counter a sandbox bumps (rate_limited, webhooks_sent, tokens_issued...).
 
-    def __init__(self) -> None:
+    `always` names counters that are reported even while still 0, for a sandbox whose
+    `/_control` promises a fixed set of counters."""
+
+    def __init__(self, always: Iterable[str] = ()) -> None:
+        self.always = tuple(always)
         self.lock = threading.Lock()
         self.clear()
 
@@ -59,6 +74,7 @@ class Stats:
                 "requests_total": sum(self.routes.values()),
                 "requests_by_route": dict(sorted(self.routes.items())),
                 "responses_by_status": dict(sorted(self.statuses.items())),
+                **dict.fromkeys(self.always, 0),
                 **dict(sorted(self.counters.items())),
             }
 
@@ -177,12 +193,32 @@ class WebhookSender:
     exponential backoff and jitter; keeps a delivery log for `/_control/webhooks`.
 
     The sandbox is a fake server of its own, so it posts with urllib rather than the
-    product's HTTP module (whose private-address guard would refuse the app's URL)."""
+    product's HTTP module (whose private-address guard would refuse the app's URL).
 
-    def __init__(self, name: str, knobs: Callable[[], FaultKnobs], stats: Stats, seed: int):
+    A platform whose log looks different can say so: `id_field` names the delivery's id in
+    the log ("id"), `user_agent` replaces the default, `sign(body)` returns signature headers
+    worked out again at every attempt (so a signing knob changed between retries counts), and
+    `schedule_fields` adds `nextAttemptAt` while a retry waits and `deliveredAt` once done."""
+
+    def __init__(
+        self,
+        name: str,
+        knobs: Callable[[], FaultKnobs],
+        stats: Stats,
+        seed: int,
+        *,
+        id_field: str = "id",
+        user_agent: str | None = None,
+        sign: Callable[[bytes], dict[str, str]] | None = None,
+        schedule_fields: bool = False,
+    ):
         self.name = name
         self.knobs = knobs
         self.stats = stats
+        self.id_field = id_field
+        self.user_agent = user_agent or f"{name}-sandbox-webhooks/1.0"
+        self.sign = sign
+        self.schedule_fields = schedule_fields
         self.rng = random.Random(f"{name}-webhooks:{seed}")
         self.cond = threading.Condition()
         self.queue: list[tuple[float, int, dict]] = []
@@ -199,21 +235,24 @@ class WebhookSender:
         headers: dict[str, str],
         *,
         url: str | None = None,
+        fields: dict | None = None,
     ) -> bool:
         """Queue one delivery of the exact `body` with its signed `headers`; False (and a
-        `webhooks_unrouted` count) when no URL is configured."""
+        `webhooks_unrouted` count) when no URL is configured. `fields` go into the log entry
+        as they are (and may replace its defaults, e.g. `createdAt`)."""
         url = url or self.knobs().webhook_url
         if not url:
             self.stats.bump("webhooks_unrouted")
             return False
         entry = {
-            "id": delivery_id,
+            self.id_field: delivery_id,
             "type": event_type,
             "url": url,
             "status": "pending",
             "attempts": [],
             "createdAt": utc_now_iso(),
             "payload": json.loads(body) if body else None,
+            **(fields or {}),
             "_body": body,
             "_headers": headers,
         }
@@ -251,8 +290,9 @@ class WebhookSender:
             method="POST",
             headers={
                 "Content-Type": "application/json",
-                "User-Agent": f"{self.name}-sandbox-webhooks/1.0",
+                "User-Agent": self.user_agent,
                 **entry["_headers"],
+                **(self.sign(entry["_body"]) if self.sign else {}),
             },
         )
         started = time.monotonic()
@@ -275,12 +315,13 @@ class WebhookSender:
                     "durationMs": int((time.monotonic() - started) * 1000),
                 }
             )
-            if delivered:
-                entry["status"] = "delivered"
-                self.stats.bump("webhooks_sent")
-            elif len(entry["attempts"]) >= knobs.webhook_max_attempts:
-                entry["status"] = "failed"
-                self.stats.bump("webhooks_failed")
+            if delivered or len(entry["attempts"]) >= knobs.webhook_max_attempts:
+                entry["status"] = "delivered" if delivered else "failed"
+                if self.schedule_fields:
+                    entry.pop("nextAttemptAt", None)
+                    if delivered:
+                        entry["deliveredAt"] = utc_now_iso()
+                self.stats.bump("webhooks_sent" if delivered else "webhooks_failed")
             else:
                 # "Equal jitter": half the exponential delay fixed, half random.
                 delay = min(
@@ -288,6 +329,8 @@ class WebhookSender:
                     knobs.webhook_base_delay_ms * 2 ** (len(entry["attempts"]) - 1),
                 )
                 delay = delay / 2 + self.rng.uniform(0, delay / 2)
+                if self.schedule_fields:
+                    entry["nextAttemptAt"] = utc_now_iso(later_ms=int(delay))
                 heapq.heappush(
                     self.queue, (time.monotonic() + delay / 1000, next(self.sequence), entry)
                 )

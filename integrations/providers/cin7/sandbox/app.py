@@ -9,7 +9,6 @@ injected faults, then the handler under the sandbox lock."""
 import json
 import threading
 from dataclasses import replace
-from http import HTTPStatus
 
 from integrations.providers.cin7.sandbox import control, customers, hooks, seed
 from integrations.providers.cin7.sandbox.knobs import Knobs, problems
@@ -21,6 +20,7 @@ from integrations.sandbox.kit import (
     WebhookSender,
     apply_knobs,
     retry_after_header,
+    status_phrase,
     utc_now_iso,
 )
 from integrations.sandbox.server import SandboxApp, SandboxOptions
@@ -216,11 +216,7 @@ class Cin7Sandbox(SandboxApp):
                 )
             if self.faults.error(knobs):
                 self.stats.bump("errors_injected")
-                try:
-                    phrase = HTTPStatus(knobs.error_status).phrase
-                except ValueError:
-                    phrase = "Error"
-                raise self.error(knobs.error_status, phrase)
+                raise self.error(knobs.error_status, status_phrase(knobs.error_status))
             with self.lock:
                 status, body = handler(self, request)
             response = json_response(body, status, headers)

@@ -6,20 +6,14 @@ lists are present only when not empty. A 401 also carries
 `WWW-Authenticate: Basic realm="User email/API key"`.
 """
 
-from http import HTTPStatus
-
+from integrations.sandbox.kit import status_phrase
 from integrations.sandbox.web import HTTPError
 
 REALM = 'Basic realm="User email/API key"'
 
 
 def phrase(status: int) -> str:
-    if status == 509:
-        return "Bandwidth Limit Exceeded"
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
+    return "Bandwidth Limit Exceeded" if status == 509 else status_phrase(status)
 
 
 def body(status: int, *, messages=(), errors=()) -> dict:

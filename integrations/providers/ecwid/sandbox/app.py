@@ -11,7 +11,6 @@ Retry-After), an injected error, then the handler under the sandbox lock.
 import threading
 import time
 from dataclasses import replace
-from http import HTTPStatus
 
 from integrations.providers.ecwid.sandbox import control, customers, seed
 from integrations.providers.ecwid.sandbox.events import Events
@@ -24,6 +23,7 @@ from integrations.sandbox.kit import (
     Stats,
     apply_knobs,
     retry_after_header,
+    status_phrase,
 )
 from integrations.sandbox.server import SandboxApp, SandboxOptions
 from integrations.sandbox.store import Store
@@ -223,11 +223,7 @@ class EcwidSandbox(SandboxApp):
     def _injected_error(self) -> HTTPError:
         status = self.knobs.error_status
         self.stats.bump("errors_injected")
-        try:
-            phrase = HTTPStatus(status).phrase
-        except ValueError:
-            phrase = "Error"
-        return error(status, phrase)
+        return error(status, status_phrase(status))
 
     def _api(self, route: str, handler, scope: str):
         def run(request: Request, storeId: str, **params) -> Response:

@@ -9,7 +9,6 @@ a request whose token was accepted, and every JSON body gets a `traceId`."""
 
 import threading
 import uuid
-from http import HTTPStatus
 
 from integrations.providers.highlevel.sandbox import (
     associations,
@@ -24,11 +23,11 @@ from integrations.providers.highlevel.sandbox import (
 )
 from integrations.providers.highlevel.sandbox.config import Config, apply_changes
 from integrations.providers.highlevel.sandbox.context import Ctx
-from integrations.providers.highlevel.sandbox.faults import Faults, Stats
 from integrations.providers.highlevel.sandbox.ratelimit import RateLimiter
 from integrations.providers.highlevel.sandbox.state import Data
 from integrations.providers.highlevel.sandbox.tokens import Tokens
 from integrations.providers.highlevel.sandbox.webhooks import SigningKeys, Webhooks
+from integrations.sandbox.kit import Faults, Stats, status_phrase
 from integrations.sandbox.server import SandboxApp, SandboxOptions
 from integrations.sandbox.store import Store
 from integrations.sandbox.web import HTTPError, Request, Response, Router, json_response
@@ -37,6 +36,23 @@ VERSIONS = ("2021-07-28", "2023-02-21", "v3")
 READ = ("contacts.readonly", "contacts.write")
 WRITE = ("contacts.write",)
 CONTACT = "/contacts/{contactId}"
+# Counters `/_control` always reports, 0 until something bumps them.
+COUNTERS = (
+    "tokens_issued",
+    "token_failures",
+    "token_refreshes",
+    "token_refresh_failures",
+    "authorizations_approved",
+    "authorizations_denied",
+    "rate_limited",
+    "errors_injected",
+    "timeouts_injected",
+    "webhooks_sent",
+    "webhooks_failed",
+    "webhook_attempts",
+    "webhook_retries",
+    "webhooks_unrouted",
+)
 
 # (method, path, handler, scopes that allow it; any one is enough)
 API_ROUTES = [
@@ -103,8 +119,10 @@ class HighLevelSandbox(SandboxApp):
         self.config = self._fresh_config()
         self.lock = threading.RLock()
         self.store = Store(self.state_path())
-        self.stats = Stats()
-        self.faults = Faults(options.random_seed)
+        self.stats = Stats(always=COUNTERS)
+        # Faults draw from an RNG seeded by the random seed (re-seeded on reset), so a test
+        # that sets error_rate=0.5 sees the same sequence every run.
+        self.faults = Faults(self.name, options.random_seed)
         self.limiter = RateLimiter()
         self.credentials = self.store.get_meta("credentials")
         if self.credentials is None:
@@ -115,9 +133,7 @@ class HighLevelSandbox(SandboxApp):
         if self.data.is_empty():
             self._seed()
         self.keys = SigningKeys(self.store, rsa_key_bits)
-        self.webhooks = Webhooks(
-            self.keys, lambda: self.config, self.stats.bump, options.random_seed
-        )
+        self.webhooks = Webhooks(self.keys, lambda: self.config, self.stats, options.random_seed)
         self.router = self._routes()
 
     def _fresh_config(self) -> Config:
@@ -247,11 +263,7 @@ class HighLevelSandbox(SandboxApp):
     def _injected_error(self) -> HTTPError:
         status = self.config.error_status
         self.stats.bump("errors_injected")
-        try:
-            phrase = HTTPStatus(status).phrase
-        except ValueError:
-            phrase = "Error"
-        return HTTPError(status, {"statusCode": status, "message": phrase})
+        return HTTPError(status, {"statusCode": status, "message": status_phrase(status)})
 
     def _api(self, route: str, handler, scopes: tuple, auth_class: str):
         def run(request: Request, **params) -> Response:

@@ -9,15 +9,14 @@ overrides defaults for one instance; `POST /_control` changes them at run time a
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from integrations.sandbox.kit import FaultKnobs
+
 
 @dataclass
-class Config:
-    # Faults (all off by default).
-    error_rate: float = 0.0  # share of API requests answered with `error_status`
-    error_status: int = 500
-    latency_ms: int = 0  # added to every API request
-    timeout_rate: float = 0.0  # share of API requests that stall for `timeout_ms`
-    timeout_ms: int = 35_000  # longer than the official SDK's 30 s client timeout
+class Config(FaultKnobs):
+    # Faults come from FaultKnobs, all off by default: error_rate, error_status (500),
+    # latency_ms, timeout_rate, and timeout_ms (35 s, longer than the official SDK's 30 s
+    # client timeout).
 
     # OAuth and tokens.
     access_token_ttl: int = 86_399  # seconds; `expires_in` of every access token
@@ -51,11 +50,9 @@ class Config:
     search_max_page_limit: int = 500
     search_max_window: int = 10_000  # page * pageLimit beyond this needs searchAfter
 
-    # Webhooks out.
-    webhook_url: str | None = None
+    # Webhooks out (webhook_url, webhook_base_delay_ms and webhook_max_delay_ms keep the
+    # FaultKnobs defaults: none, 1 s and 60 s).
     webhook_max_attempts: int = 12
-    webhook_base_delay_ms: int = 1_000
-    webhook_max_delay_ms: int = 60_000
     webhook_timeout_ms: int = 10_000
     # Open question 7: the legacy x-wh-signature (RSA) is due to be retired; False sends only
     # x-ghl-signature (Ed25519), as deliveries will look after the sunset.

@@ -8,23 +8,25 @@ limit is a fixed window that resets at UTC midnight; X-RateLimit-Daily-Reset is 
 of milliseconds until then (the reading of the live header, open question 3). `time_scale`
 shortens both windows by its factor, and the headers report the shortened ones."""
 
-import math
 import threading
 import time
-from collections import defaultdict, deque
 
 from integrations.providers.highlevel.sandbox.config import Config
+from integrations.sandbox import kit
 
 
 class RateLimiter:
+    """The burst window is the kit's sliding window; the daily count and the headers are
+    HighLevel's own."""
+
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.windows: dict[tuple, deque[float]] = defaultdict(deque)
+        self.burst = kit.RateLimiter()
         self.daily: dict[tuple, list[int]] = {}  # key -> [day number, requests that day]
 
     def reset(self) -> None:
         with self.lock:
-            self.windows.clear()
+            self.burst.reset()
             self.daily.clear()
 
     def hit(
@@ -36,17 +38,15 @@ class RateLimiter:
         day = 86_400 / config.time_scale
         now = time.time()
         with self.lock:
-            recent = self.windows[key]
-            while recent and recent[0] <= now - window:
-                recent.popleft()
             today = int(now // day)
             counter = self.daily.get(key)
             if counter is None or counter[0] != today:
                 counter = self.daily[key] = [today, 0]
             daily_exhausted = counter[1] >= config.daily_limit
-            allowed = consume and not daily_exhausted and len(recent) < config.burst_limit
-            if allowed:
-                recent.append(now)
+            burst = self.burst.hit(
+                key, config.burst_limit, window, consume=consume and not daily_exhausted
+            )
+            if burst.allowed:
                 counter[1] += 1
             reset_in = (today + 1) * day - now
             headers = {
@@ -55,13 +55,9 @@ class RateLimiter:
                 "X-RateLimit-Daily-Reset": str(int(reset_in * 1000)),
                 "X-RateLimit-Interval-Milliseconds": str(int(window * 1000)),
                 "X-RateLimit-Max": str(config.burst_limit),
-                "X-RateLimit-Remaining": str(max(0, config.burst_limit - len(recent))),
+                "X-RateLimit-Remaining": str(burst.remaining),
             }
-            if not allowed and config.retry_after:
-                wait = (
-                    reset_in
-                    if daily_exhausted
-                    else (recent[0] + window - now if recent else window)
-                )
-                headers["Retry-After"] = str(max(1, math.ceil(wait)))
-        return allowed, headers
+            if not burst.allowed and config.retry_after:
+                wait = reset_in if daily_exhausted else burst.retry_after
+                headers["Retry-After"] = kit.retry_after_header(wait)
+        return burst.allowed, headers

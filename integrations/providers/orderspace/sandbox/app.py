@@ -22,7 +22,6 @@ with an empty body and the reason in WWW-Authenticate), the per-account rate lim
 import random
 import secrets
 import threading
-from http import HTTPStatus
 
 from integrations.providers.orderspace.sandbox import seed
 from integrations.providers.orderspace.sandbox.knobs import Knobs, choice_errors
@@ -43,6 +42,7 @@ from integrations.sandbox.kit import (
     WebhookSender,
     apply_knobs,
     retry_after_header,
+    status_phrase,
 )
 from integrations.sandbox.server import SandboxApp, SandboxOptions
 from integrations.sandbox.store import Store
@@ -206,11 +206,7 @@ class OrderspaceSandbox(SandboxApp):
     def _injected_error(self) -> HTTPError:
         status = self.knobs.error_status
         self.stats.bump("errors_injected")
-        try:
-            phrase = HTTPStatus(status).phrase
-        except ValueError:
-            phrase = "Error"
-        return HTTPError(status, {"message": phrase})
+        return HTTPError(status, {"message": status_phrase(status)})
 
     def _rate_limited(self) -> HTTPError:
         self.stats.bump("rate_limited")

@@ -10,7 +10,6 @@ Paths are matched without regard to case, as the platform's IIS-hosted API does 
 import json
 import threading
 import uuid
-from http import HTTPStatus
 
 from integrations.providers.shift4shop.sandbox import api, control, customers, seed
 from integrations.providers.shift4shop.sandbox.knobs import Knobs
@@ -22,6 +21,7 @@ from integrations.sandbox.kit import (
     WebhookSender,
     apply_knobs,
     retry_after_header,
+    status_phrase,
 )
 from integrations.sandbox.server import SandboxApp, SandboxOptions
 from integrations.sandbox.store import Store
@@ -203,11 +203,7 @@ class Shift4ShopSandbox(SandboxApp):
     def _injected_error(self) -> HTTPError:
         code = self.knobs.error_status
         self.stats.bump("errors_injected")
-        try:
-            phrase = HTTPStatus(code).phrase
-        except ValueError:
-            phrase = "Error"
-        return api.error(code, phrase)
+        return api.error(code, status_phrase(code))
 
     def _api(self, route: str, handler):
         def run(request: Request, version: str, **params) -> Response:

@@ -5,50 +5,35 @@ limit tests lower it through `/_control`. Every test ends with `/_control/reset`
 counters, rate windows and the delivery log; the data stays, so tests make their own
 records). `receiver` is a plain HTTP server that records what the sandbox posts to it."""
 
-import json
-import threading
-import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
 from integrations.providers.cin7.sandbox import Cin7Sandbox, connection_values
 from integrations.ratelimit import DatabaseBudget, Limit
-from integrations.sandbox.server import SandboxOptions, start_in_thread, stop
+from integrations.sandbox.server import SandboxOptions
+from tests.integrations.sandbox_support import (
+    TIMEOUT,
+    ControlClient,
+    CurlUser,
+    WebhookReceiver,
+    serve,
+)
 
 SEED = 60
 RANDOM_SEED = 7
-TIMEOUT = 10
 
 
-class Api:
+class Api(CurlUser):
     """A curl user: the two api-auth headers on every call."""
 
     def __init__(self, api_url: str, account_id: str | None, application_key: str | None):
-        self.api_url = api_url
-        self.session = requests.Session()
-        if account_id is not None:
-            self.session.headers["api-auth-accountid"] = account_id
-        if application_key is not None:
-            self.session.headers["api-auth-applicationkey"] = application_key
-
-    def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        kwargs.setdefault("timeout", TIMEOUT)
-        return self.session.request(method, self.api_url + path, **kwargs)
-
-    def get(self, path: str, **kwargs) -> requests.Response:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs) -> requests.Response:
-        return self.request("POST", path, **kwargs)
-
-    def put(self, path: str, **kwargs) -> requests.Response:
-        return self.request("PUT", path, **kwargs)
-
-    def delete(self, path: str, **kwargs) -> requests.Response:
-        return self.request("DELETE", path, **kwargs)
+        headers = {
+            "api-auth-accountid": account_id,
+            "api-auth-applicationkey": application_key,
+        }
+        super().__init__(api_url, {k: v for k, v in headers.items() if v is not None})
 
     def customers(self, **params) -> dict:
         response = self.get("/customer", params=params)
@@ -56,27 +41,9 @@ class Api:
         return response.json()
 
 
-class Control:
-    def __init__(self, control_url: str):
-        self.url = control_url
-
-    def state(self) -> dict:
-        return requests.get(self.url, timeout=TIMEOUT).json()
-
-    def stats(self) -> dict:
-        return self.state()["stats"]
-
-    def set(self, **changes) -> dict:
-        response = requests.post(self.url, json=changes, timeout=TIMEOUT)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def reset(self) -> None:
-        requests.post(self.url + "/reset", timeout=TIMEOUT).raise_for_status()
-
+class Control(ControlClient):
     def deliveries(self, **filters) -> list[dict]:
-        response = requests.get(self.url + "/webhooks", params=filters, timeout=TIMEOUT)
-        return response.json()["deliveries"]
+        return self.webhooks(**filters)
 
     def ui(self, method: str, customer_id: str | None = None, **kwargs) -> requests.Response:
         path = "/customers" + (f"/{customer_id}" if customer_id else "")
@@ -84,9 +51,9 @@ class Control:
 
 
 def start(options: SandboxOptions | None = None, **knobs):
-    app = Cin7Sandbox(options or SandboxOptions(seed=SEED, random_seed=RANDOM_SEED), **knobs)
-    httpd, server, _ = start_in_thread([app])
-    return app, lambda: stop(httpd, server)
+    return serve(
+        Cin7Sandbox(options or SandboxOptions(seed=SEED, random_seed=RANDOM_SEED), **knobs)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -180,46 +147,22 @@ def make_client():
 # --- a webhook receiver -------------------------------------------------------------------------
 
 
-class Receiver:
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.status = 200
-        received = self
+class Receiver(WebhookReceiver):
+    """Records each POST as {"path", "headers" (lower-cased), "body"}; answers `status`."""
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                received.requests.append(
-                    {
-                        "path": self.path,
-                        "headers": {k.lower(): v for k, v in self.headers.items()},
-                        "body": body,
-                    }
-                )
-                self.send_response(received.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+    def record(self, path: str, headers, body: bytes) -> dict:
+        return {"path": path, "headers": {k.lower(): v for k, v in headers.items()}, "body": body}
 
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}/hook"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+    @property
+    def requests(self) -> list[dict]:
+        return self.received
 
     def wait_for(self, count: int, timeout: float = 10) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while len(self.requests) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return self.requests
-
-    def payloads(self) -> list[dict]:
-        return [json.loads(r["body"]) for r in self.requests]
+        return super().wait_for(count, timeout)
 
 
 @pytest.fixture
 def receiver():
     server = Receiver()
     yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
+    server.close()

@@ -8,73 +8,31 @@ purpose, so tests create the users they change and count relative to what they s
 import uuid
 
 import pytest
-import requests
 
 from integrations.providers.cscart.sandbox import CsCartSandbox, connection_values
-from integrations.sandbox.server import SandboxOptions, start_in_thread, stop
+from integrations.sandbox.server import SandboxOptions
 from tests.factories import ConnectionFactory
+from tests.integrations.sandbox_support import ControlClient, CurlUser, serve
 
 SEED = 60
 RANDOM_SEED = 7
-TIMEOUT = 10
 FAST = {"rate_limit_requests": 10_000, "rate_limit_interval": 1}
 
 
-class Api:
+class Api(CurlUser):
     """A curl user of one store: Basic auth with an admin e-mail and API key."""
 
     def __init__(self, api_url: str, email: str | None, api_key: str | None):
-        self.api_url = api_url
-        self.session = requests.Session()
-        if email is not None:
-            self.session.auth = (email, api_key or "")
-
-    def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        kwargs.setdefault("timeout", TIMEOUT)
-        return self.session.request(method, self.api_url + path, **kwargs)
-
-    def get(self, path: str, **kwargs) -> requests.Response:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs) -> requests.Response:
-        return self.request("POST", path, **kwargs)
-
-    def put(self, path: str, **kwargs) -> requests.Response:
-        return self.request("PUT", path, **kwargs)
-
-    def delete(self, path: str, **kwargs) -> requests.Response:
-        return self.request("DELETE", path, **kwargs)
+        super().__init__(api_url, auth=None if email is None else (email, api_key or ""))
 
 
-class Control:
+class Control(ControlClient):
     """`/cscart/_control`: knobs, counters and "changes made in the store's admin panel"."""
-
-    def __init__(self, url: str):
-        self.url = url
-
-    def state(self) -> dict:
-        return requests.get(self.url, timeout=TIMEOUT).json()
-
-    def stats(self) -> dict:
-        return self.state()["stats"]
-
-    def set(self, **changes) -> dict:
-        response = requests.post(self.url, json=changes, timeout=TIMEOUT)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def act(self, name: str, argument) -> dict:
-        return self.set(**{name: argument})["result"][name]
-
-    def reset(self) -> None:
-        requests.post(self.url + "/reset", timeout=TIMEOUT).raise_for_status()
 
 
 def start(**kwargs):
     options = kwargs.pop("options", None) or SandboxOptions(seed=SEED, random_seed=RANDOM_SEED)
-    app = CsCartSandbox(options, **kwargs)
-    httpd, server, _ = start_in_thread([app])
-    return app, lambda: stop(httpd, server)
+    return serve(CsCartSandbox(options, **kwargs))
 
 
 @pytest.fixture(scope="session")

@@ -8,53 +8,27 @@ the records they change."""
 import uuid
 
 import pytest
-import requests
 
 from integrations.providers.orderspace.client import OrderspaceClient
 from integrations.providers.orderspace.sandbox import OrderspaceSandbox, connection_values
 from integrations.ratelimit import Limit
-from integrations.sandbox.server import SandboxOptions, start_in_thread, stop
+from integrations.sandbox.server import SandboxOptions
 from tests.factories import ConnectionFactory
+from tests.integrations.sandbox_support import ControlClient, serve
 
 SEED = 120
 RANDOM_SEED = 7
-TIMEOUT = 10
 SESSION_KNOBS = {"rate_limit": 100_000, "webhook_batch_ms": 50}
 FAST = Limit(max_requests=100_000, interval=1.0)
 
 
-class Control:
+class Control(ControlClient):
     """`/orderspace/_control`: knobs, counters, admin changes and the webhook log."""
-
-    def __init__(self, url: str):
-        self.url = url
-
-    def state(self) -> dict:
-        return requests.get(self.url, timeout=TIMEOUT).json()
-
-    def stats(self) -> dict:
-        return self.state()["stats"]
-
-    def set(self, **changes) -> dict:
-        response = requests.post(self.url, json=changes, timeout=TIMEOUT)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def act(self, name: str, argument):
-        return self.set(**{name: argument})["result"][name]
-
-    def reset(self) -> None:
-        requests.post(self.url + "/reset", timeout=TIMEOUT).raise_for_status()
-
-    def webhooks(self, **filters) -> list[dict]:
-        response = requests.get(self.url + "/webhooks", params=filters, timeout=TIMEOUT)
-        return response.json()["deliveries"]
 
 
 def start(options: SandboxOptions | None = None, **knobs):
-    app = OrderspaceSandbox(options or SandboxOptions(seed=SEED, random_seed=RANDOM_SEED), **knobs)
-    httpd, server, _ = start_in_thread([app])
-    return app, lambda: stop(httpd, server)
+    options = options or SandboxOptions(seed=SEED, random_seed=RANDOM_SEED)
+    return serve(OrderspaceSandbox(options, **knobs))
 
 
 @pytest.fixture(scope="session")

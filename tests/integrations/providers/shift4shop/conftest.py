@@ -5,7 +5,6 @@ the rate-limit tests lower it through `/_control`. Every test ends with `/_contr
 (knobs, counters, rate windows and the webhook log; data is kept, so tests create their
 own records or look records up rather than assuming what earlier tests left)."""
 
-import threading
 import time
 import uuid
 
@@ -13,36 +12,18 @@ import pytest
 import requests
 
 from integrations.providers.shift4shop.sandbox import Shift4ShopSandbox, connection_values
-from integrations.sandbox.server import SandboxOptions, start_in_thread, stop
+from integrations.sandbox.server import SandboxOptions
+from tests.integrations.sandbox_support import TIMEOUT, ControlClient, WebhookReceiver, serve
 
 SEED = 40
 RANDOM_SEED = 5
-TIMEOUT = 10
 
 
-class Control:
+class Control(ControlClient):
     """`/shift4shop/_control`: knobs, counters, admin-side changes and the webhook log."""
 
     def __init__(self, base_url: str):
-        self.url = base_url + "/_control"
-
-    def state(self) -> dict:
-        return requests.get(self.url, timeout=TIMEOUT).json()
-
-    def stats(self) -> dict:
-        return self.state()["stats"]
-
-    def set(self, **changes) -> dict:
-        response = requests.post(self.url, json=changes, timeout=TIMEOUT)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def reset(self) -> None:
-        requests.post(self.url + "/reset", timeout=TIMEOUT).raise_for_status()
-
-    def webhooks(self, **filters) -> list[dict]:
-        response = requests.get(self.url + "/webhooks", params=filters, timeout=TIMEOUT)
-        return response.json()["deliveries"]
+        super().__init__(base_url + "/_control")
 
     def wait_for_webhooks(self, count: int, status: str = "delivered", timeout=5.0) -> list:
         deadline = time.monotonic() + timeout
@@ -67,9 +48,8 @@ class Control:
 
 
 def start(options: SandboxOptions | None = None, **knobs):
-    app = Shift4ShopSandbox(options or SandboxOptions(seed=SEED, random_seed=RANDOM_SEED), **knobs)
-    httpd, server, _ = start_in_thread([app])
-    return app, lambda: stop(httpd, server)
+    options = options or SandboxOptions(seed=SEED, random_seed=RANDOM_SEED)
+    return serve(Shift4ShopSandbox(options, **knobs))
 
 
 @pytest.fixture(scope="session")
@@ -109,37 +89,10 @@ def store_connection(db, described):
     )
 
 
-class Receiver:
-    """A tiny webhook endpoint recording (headers, raw body) and answering 200."""
+class Receiver(WebhookReceiver):
+    """A tiny webhook endpoint recording (lower-cased headers, raw body) and answering 200."""
 
-    def __init__(self):
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        self.received: list[tuple[dict, bytes]] = []
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                with receiver.lock:
-                    receiver.received.append(
-                        ({k.lower(): v for k, v in self.headers.items()}, body)
-                    )
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+    path = "/hooks"
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import time
 
 import requests
 
-from tests.integrations.providers.cin7.conftest import TIMEOUT
+from tests.integrations.sandbox_support import TIMEOUT
 
 
 def test_the_61st_call_in_a_minute_is_refused_with_503(api, control):

@@ -5,7 +5,8 @@ import base64
 import pytest
 import requests
 
-from tests.integrations.providers.cscart.conftest import TIMEOUT, Api
+from tests.integrations.providers.cscart.conftest import Api
+from tests.integrations.sandbox_support import TIMEOUT
 
 REALM = 'Basic realm="User email/API key"'
 

@@ -4,7 +4,7 @@ import time
 
 import requests
 
-from tests.integrations.providers.cscart.conftest import TIMEOUT
+from tests.integrations.sandbox_support import TIMEOUT
 
 
 def _customers(api):

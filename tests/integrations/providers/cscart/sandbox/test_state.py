@@ -4,7 +4,8 @@ import requests
 
 from integrations.sandbox.people import people
 from integrations.sandbox.server import SandboxOptions
-from tests.integrations.providers.cscart.conftest import TIMEOUT, Api, start
+from tests.integrations.providers.cscart.conftest import Api, start
+from tests.integrations.sandbox_support import TIMEOUT
 
 
 def _all_customers(described: dict) -> list[dict]:

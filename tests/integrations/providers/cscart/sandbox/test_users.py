@@ -3,7 +3,8 @@
 import pytest
 import requests
 
-from tests.integrations.providers.cscart.conftest import SEED, TIMEOUT, unique_email
+from tests.integrations.providers.cscart.conftest import SEED, unique_email
+from tests.integrations.sandbox_support import TIMEOUT
 
 ROW_KEYS = {
     "user_id",

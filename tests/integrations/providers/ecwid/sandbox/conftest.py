@@ -9,66 +9,23 @@ import pytest
 import requests
 
 from integrations.providers.ecwid.sandbox import EcwidSandbox
-from integrations.sandbox.server import SandboxOptions, start_in_thread, stop
+from integrations.sandbox.server import SandboxOptions
+from tests.integrations.sandbox_support import TIMEOUT, BearerUser, ControlClient, serve
 
 SEED = 40
 RANDOM_SEED = 7
-TIMEOUT = 10
 DATE = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000$"
+Api = BearerUser  # `{base}/api/v3/{storeId}` with `Authorization: Bearer <token>`
 
 
-class Api:
-    """`{base}/api/v3/{storeId}` with `Authorization: Bearer <token>` on every call."""
-
-    def __init__(self, api_url: str, token: str | None):
-        self.api_url = api_url
-        self.session = requests.Session()
-        if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        kwargs.setdefault("timeout", TIMEOUT)
-        return self.session.request(method, self.api_url + path, **kwargs)
-
-    def get(self, path: str, **kwargs) -> requests.Response:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs) -> requests.Response:
-        return self.request("POST", path, **kwargs)
-
-    def put(self, path: str, **kwargs) -> requests.Response:
-        return self.request("PUT", path, **kwargs)
-
-    def delete(self, path: str, **kwargs) -> requests.Response:
-        return self.request("DELETE", path, **kwargs)
-
-
-class Control:
+class Control(ControlClient):
     """`/ecwid/_control`: knobs, counters, actions, admin-side changes and the webhook log."""
 
     def __init__(self, base_url: str):
-        self.url = base_url + "/_control"
-
-    def state(self) -> dict:
-        return requests.get(self.url, timeout=TIMEOUT).json()
-
-    def stats(self) -> dict:
-        return self.state()["stats"]
-
-    def set(self, **changes) -> dict:
-        response = requests.post(self.url, json=changes, timeout=TIMEOUT)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def reset(self) -> None:
-        requests.post(self.url + "/reset", timeout=TIMEOUT).raise_for_status()
+        super().__init__(base_url + "/_control")
 
     def issue_token(self, *scopes: str) -> str:
-        return self.set(issue_token={"scopes": list(scopes)})["result"]["issue_token"]["token"]
-
-    def webhooks(self, **filters) -> list[dict]:
-        response = requests.get(self.url + "/webhooks", params=filters, timeout=TIMEOUT)
-        return response.json()["deliveries"]
+        return self.act("issue_token", {"scopes": list(scopes)})["token"]
 
     def admin(self, method: str, path: str = "", **kwargs) -> requests.Response:
         """A change made "in the Ecwid admin" (not through the API)."""
@@ -76,9 +33,9 @@ class Control:
 
 
 def start(options: SandboxOptions | None = None, **knobs):
-    app = EcwidSandbox(options or SandboxOptions(seed=SEED, random_seed=RANDOM_SEED), **knobs)
-    httpd, server, _ = start_in_thread([app])
-    return app, lambda: stop(httpd, server)
+    return serve(
+        EcwidSandbox(options or SandboxOptions(seed=SEED, random_seed=RANDOM_SEED), **knobs)
+    )
 
 
 @pytest.fixture(scope="session")

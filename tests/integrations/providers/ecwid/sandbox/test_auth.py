@@ -2,7 +2,8 @@
 
 import requests
 
-from tests.integrations.providers.ecwid.sandbox.conftest import TIMEOUT, Api
+from tests.integrations.providers.ecwid.sandbox.conftest import Api
+from tests.integrations.sandbox_support import TIMEOUT
 
 
 def test_the_secret_token_reads_customers_as_a_bearer_token(api):

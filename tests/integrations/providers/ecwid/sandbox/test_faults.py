@@ -4,7 +4,8 @@ import requests
 
 from integrations.providers.ecwid.sandbox import EcwidSandbox, connection_values
 from integrations.sandbox.server import SandboxOptions
-from tests.integrations.providers.ecwid.sandbox.conftest import TIMEOUT, Api
+from tests.integrations.providers.ecwid.sandbox.conftest import Api
+from tests.integrations.sandbox_support import TIMEOUT
 
 
 def test_the_rate_limit_is_per_token_and_refused_with_retry_after(api, control, creds):

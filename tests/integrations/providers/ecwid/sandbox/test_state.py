@@ -4,7 +4,8 @@ import requests
 
 from integrations.providers.ecwid.sandbox import EcwidSandbox
 from integrations.sandbox.server import SandboxOptions
-from tests.integrations.providers.ecwid.sandbox.conftest import TIMEOUT, Api, Control, start
+from tests.integrations.providers.ecwid.sandbox.conftest import Api, Control, start
+from tests.integrations.sandbox_support import TIMEOUT
 
 
 def test_state_persists_across_a_restart(tmp_path):
@@ -29,7 +30,7 @@ def test_state_persists_across_a_restart(tmp_path):
         assert api.get("/customers").json()["total"] == 5  # not seeded twice
         newer = api.post("/customers", json={"email": "newer@example.org"}).json()["id"]
         assert newer > created  # ids keep counting
-        assert Api(api.api_url, token).get("/customers").status_code == 200
+        assert Api(api.base_url, token).get("/customers").status_code == 200
     finally:
         stop_again()
 

@@ -5,54 +5,21 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.integrations.providers.ecwid.sandbox.conftest import unique_email
+from tests.integrations.sandbox_support import WebhookReceiver
 
 
-class Receiver:
+class Receiver(WebhookReceiver):
     """Records (path, headers, raw body); answers `fail_first` 500s before 200s."""
 
-    def __init__(self, fail_first: int = 0):
-        self.received: list[tuple[str, dict, bytes]] = []
-        self.fail_first = fail_first
-        self.lock = threading.Lock()
-        receiver = self
+    path = "/hooks/ecwid"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                with receiver.lock:
-                    receiver.received.append((self.path, dict(self.headers.items()), body))
-                    failing = receiver.fail_first > 0
-                    receiver.fail_first -= 1
-                self.send_response(500 if failing else 200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/ecwid"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[tuple[str, dict, bytes]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.received) >= count:
-                    return list(self.received)
-            time.sleep(0.02)
-        raise AssertionError(f"expected {count} deliveries, got {len(self.received)}")
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def record(self, path: str, headers, body: bytes):
+        return path, dict(headers.items()), body
 
 
 @pytest.fixture

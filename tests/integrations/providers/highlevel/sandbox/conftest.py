@@ -8,78 +8,35 @@ create their own records)."""
 import uuid
 
 import pytest
-import requests
 
 from integrations.providers.highlevel.sandbox import HighLevelSandbox
-from integrations.sandbox.server import SandboxOptions, start_in_thread, stop
+from integrations.sandbox.server import SandboxOptions
+from tests.integrations.sandbox_support import ControlClient, CurlUser, bearer, serve
 
 SEED = 60
 RANDOM_SEED = 7
-TIMEOUT = 10
 
 
-class Api:
+class Api(CurlUser):
     """A curl user: base URL, bearer token and Version header on every call."""
 
     def __init__(self, base_url: str, token: str | None, version: str | None = "2021-07-28"):
-        self.base_url = base_url
-        self.session = requests.Session()
-        if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
-        if version:
-            self.session.headers["Version"] = version
-
-    def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        kwargs.setdefault("timeout", TIMEOUT)
-        return self.session.request(method, self.base_url + path, **kwargs)
-
-    def get(self, path: str, **kwargs) -> requests.Response:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs) -> requests.Response:
-        return self.request("POST", path, **kwargs)
-
-    def put(self, path: str, **kwargs) -> requests.Response:
-        return self.request("PUT", path, **kwargs)
-
-    def delete(self, path: str, **kwargs) -> requests.Response:
-        return self.request("DELETE", path, **kwargs)
+        super().__init__(base_url, {**bearer(token), **({"Version": version} if version else {})})
 
 
-class Control:
+class Control(ControlClient):
     """`/highlevel/_control`: knobs, counters, actions and the webhook log."""
 
     def __init__(self, base_url: str):
-        self.url = base_url + "/_control"
-
-    def state(self) -> dict:
-        return requests.get(self.url, timeout=TIMEOUT).json()
-
-    def stats(self) -> dict:
-        return self.state()["stats"]
-
-    def set(self, **changes) -> dict:
-        response = requests.post(self.url, json=changes, timeout=TIMEOUT)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def reset(self) -> None:
-        requests.post(self.url + "/reset", timeout=TIMEOUT).raise_for_status()
+        super().__init__(base_url + "/_control")
 
     def issue_token(self, **spec) -> dict:
         return self.set(issue_token=spec)["result"]["issued"]
 
-    def webhooks(self, **filters) -> list[dict]:
-        return requests.get(self.url + "/webhooks", params=filters, timeout=TIMEOUT).json()[
-            "deliveries"
-        ]
-
 
 def start(**kwargs):
     options = kwargs.pop("options", None) or SandboxOptions(seed=SEED, random_seed=RANDOM_SEED)
-    app = HighLevelSandbox(options, rsa_key_bits=2048, **kwargs)
-    httpd, server, _ = start_in_thread([app])
-    return app, lambda: stop(httpd, server)
+    return serve(HighLevelSandbox(options, rsa_key_bits=2048, **kwargs))
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,8 @@ import pytest
 import requests
 
 from integrations.sandbox.server import SandboxOptions
-from tests.integrations.providers.highlevel.sandbox.conftest import TIMEOUT, start
+from tests.integrations.providers.highlevel.sandbox.conftest import start
+from tests.integrations.sandbox_support import TIMEOUT
 
 
 def _list(api, location):

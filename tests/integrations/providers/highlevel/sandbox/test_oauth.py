@@ -6,7 +6,8 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 
-from tests.integrations.providers.highlevel.sandbox.conftest import TIMEOUT, Api
+from tests.integrations.providers.highlevel.sandbox.conftest import Api
+from tests.integrations.sandbox_support import TIMEOUT
 
 REDIRECT = "https://app.example.com/oauth/callback"
 SCOPES = "contacts.readonly contacts.write"

@@ -11,10 +11,10 @@ from integrations.sandbox.server import SandboxOptions
 from tests.integrations.providers.highlevel.sandbox.conftest import (
     RANDOM_SEED,
     SEED,
-    TIMEOUT,
     Api,
     start,
 )
+from tests.integrations.sandbox_support import TIMEOUT
 
 ID = re.compile(r"^[A-Za-z0-9]{20}$")
 

@@ -3,10 +3,8 @@
 import base64
 import json
 import re
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -14,61 +12,16 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from tests.integrations.providers.highlevel.sandbox.conftest import TIMEOUT
+from tests.integrations.sandbox_support import TIMEOUT, WebhookReceiver
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
-class Receiver:
-    """A tiny webhook endpoint: records (headers, raw body); answers `fail_first` 500s first,
-    and waits `delay` seconds before answering."""
+class Receiver(WebhookReceiver):
+    """Records (lower-cased headers, raw body); answers `fail_first` 500s first, and waits
+    `delay` seconds before answering."""
 
-    def __init__(self, fail_first: int = 0, delay: float = 0.0):
-        self.received: list[tuple[dict, bytes]] = []
-        self.fail_first = fail_first
-        self.delay = delay
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                time.sleep(receiver.delay)
-                with receiver.lock:
-                    receiver.received.append(
-                        ({k.lower(): v for k, v in self.headers.items()}, body)
-                    )
-                    failing = receiver.fail_first > 0
-                    receiver.fail_first -= 1
-                self.send_response(500 if failing else 200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/highlevel"
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-
-    def events(self) -> list[dict]:
-        with self.lock:
-            return [json.loads(body) for _, body in self.received]
-
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[tuple[dict, bytes]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.received) >= count:
-                    return list(self.received)
-            time.sleep(0.02)
-        raise AssertionError(f"expected {count} webhooks, got {len(self.received)}")
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+    path = "/hooks/highlevel"
 
 
 @pytest.fixture
@@ -85,7 +38,7 @@ def receiver(control):
 
 
 def _types(receiver: Receiver) -> list[str]:
-    return [event["type"] for event in receiver.events()]
+    return [event["type"] for event in receiver.payloads()]
 
 
 def _wait_types(receiver: Receiver, wanted: list[str], timeout: float = 5.0) -> None:
@@ -140,7 +93,7 @@ def test_contact_changes_fire_their_events(api, receiver, new_contact):
         "ContactDelete",
     ]
     _wait_types(receiver, wanted)
-    dnd_event = receiver.events()[3]
+    dnd_event = receiver.payloads()[3]
     assert dnd_event["dnd"] is True and dnd_event["dndSettings"] == {"SMS": {"status": "active"}}
 
 
@@ -165,7 +118,7 @@ def test_task_and_note_events(api, receiver, new_contact):
         "NoteDelete",
     ]
     _wait_types(receiver, wanted)
-    events = receiver.events()
+    events = receiver.payloads()
     assert events[1]["contactId"] == contact_id and events[1]["title"] == "T"
     assert events[5]["body"] == "Hello" and events[5]["id"] == note["id"]
 
@@ -248,7 +201,7 @@ def test_ui_changes_fire_webhooks_unless_told_not_to(receiver, control, creds):
     requests.put(f"{url}/{contact_id}", json={"city": "Loud"}, timeout=TIMEOUT)
     requests.delete(f"{url}/{contact_id}", timeout=TIMEOUT)
     _wait_types(receiver, ["ContactCreate", "ContactUpdate", "ContactDelete"])
-    assert receiver.events()[1]["city"] == "Loud"
+    assert receiver.payloads()[1]["city"] == "Loud"
 
 
 def test_no_url_means_no_delivery(control, new_contact):

@@ -3,31 +3,9 @@
 import pytest
 import requests
 
-from tests.integrations.providers.orderspace.conftest import TIMEOUT
+from tests.integrations.sandbox_support import TIMEOUT, BearerUser
 
-
-class Api:
-    def __init__(self, base_url: str, token: str | None):
-        self.base_url = base_url
-        self.session = requests.Session()
-        if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        kwargs.setdefault("timeout", TIMEOUT)
-        return self.session.request(method, self.base_url + path, **kwargs)
-
-    def get(self, path: str, **kwargs) -> requests.Response:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs) -> requests.Response:
-        return self.request("POST", path, **kwargs)
-
-    def put(self, path: str, **kwargs) -> requests.Response:
-        return self.request("PUT", path, **kwargs)
-
-    def delete(self, path: str, **kwargs) -> requests.Response:
-        return self.request("DELETE", path, **kwargs)
+Api = BearerUser
 
 
 def get_token(described: dict, **overrides) -> requests.Response:

@@ -4,8 +4,8 @@ import base64
 
 import requests
 
-from tests.integrations.providers.orderspace.conftest import TIMEOUT
 from tests.integrations.providers.orderspace.sandbox.conftest import Api, get_token
+from tests.integrations.sandbox_support import TIMEOUT
 
 INVALID_CLIENT = (
     "Client authentication failed due to unknown client, no client authentication included, "

@@ -7,8 +7,8 @@ import requests
 
 from integrations.providers.orderspace.sandbox import OrderspaceSandbox
 from integrations.sandbox.server import SandboxOptions, start_in_thread, stop
-from tests.integrations.providers.orderspace.conftest import TIMEOUT
 from tests.integrations.providers.orderspace.sandbox.conftest import get_token
+from tests.integrations.sandbox_support import TIMEOUT
 
 
 def test_past_the_limit_requests_get_429_retry_later_without_headers(api, control):

@@ -4,60 +4,29 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.integrations.providers.orderspace.conftest import new_fields
+from tests.integrations.sandbox_support import WebhookReceiver
 
 
-class Receiver:
-    """A local endpoint that records each POST and answers with the next queued status."""
+class Receiver(WebhookReceiver):
+    """Records (headers, raw body) and answers with the next queued status (else 200)."""
 
-    def __init__(self):
-        self.received: list[tuple[dict, bytes]] = []
-        self.statuses: list[int] = []
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                with receiver.lock:
-                    receiver.received.append((dict(self.headers), body))
-                    status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[tuple[dict, bytes]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.received) >= count:
-                    return list(self.received)
-            time.sleep(0.02)
-        raise AssertionError(f"expected {count} deliveries, got {len(self.received)}")
+    def record(self, path: str, headers, body: bytes):
+        return dict(headers), body
 
     def events(self) -> list[dict]:
-        with self.lock:
-            return [event for _, body in self.received for event in json.loads(body)]
+        return [event for batch in self.payloads() for event in batch]
 
 
 @pytest.fixture
 def receiver():
     receiver = Receiver()
     yield receiver
-    receiver.server.shutdown()
+    receiver.close()
 
 
 @pytest.fixture

@@ -3,32 +3,13 @@
 import uuid
 
 import pytest
-import requests
 
-from tests.integrations.providers.shift4shop.conftest import TIMEOUT
+from tests.integrations.sandbox_support import CurlUser
 
 
-class Api:
+class Api(CurlUser):
     def __init__(self, api_url: str, headers: dict[str, str]):
-        self.api_url = api_url
-        self.session = requests.Session()
-        self.session.headers.update({"Accept": "application/json", **headers})
-
-    def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        kwargs.setdefault("timeout", TIMEOUT)
-        return self.session.request(method, self.api_url + path, **kwargs)
-
-    def get(self, path: str, **kwargs) -> requests.Response:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs) -> requests.Response:
-        return self.request("POST", path, **kwargs)
-
-    def put(self, path: str, **kwargs) -> requests.Response:
-        return self.request("PUT", path, **kwargs)
-
-    def delete(self, path: str, **kwargs) -> requests.Response:
-        return self.request("DELETE", path, **kwargs)
+        super().__init__(api_url, {"Accept": "application/json", **headers})
 
 
 def auth_headers(described: dict) -> dict[str, str]:

@@ -6,8 +6,9 @@ import time
 import requests
 
 from integrations.sandbox.server import SandboxOptions
-from tests.integrations.providers.shift4shop.conftest import TIMEOUT, start
+from tests.integrations.providers.shift4shop.conftest import start
 from tests.integrations.providers.shift4shop.sandbox.conftest import Api, auth_headers
+from tests.integrations.sandbox_support import TIMEOUT
 
 
 def _wait(receiver, count: int, timeout: float = 5.0) -> list[tuple[dict, bytes]]:
