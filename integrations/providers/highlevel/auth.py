@@ -4,13 +4,21 @@ Refresh tokens are single-use and rotate on every refresh, so a refresh must hap
 once even when many workers find the same token expired: `refresh_access_token` locks the
 connection row, re-reads it, refreshes only if nobody else did, and saves the new pair before
 anyone uses it. A refresh response without a refresh token keeps the old one.
+
+The row lock: PostgreSQL's SELECT ... FOR UPDATE. SQLite ignores FOR UPDATE and locks the
+whole database for writers instead, but a DEFERRED transaction takes that lock only at its
+first write, after both workers may have read the old token. The settings open IMMEDIATE
+transactions, which lock at BEGIN; so that single-flight does not depend on that setting,
+the transaction starts with a write to the row (`_lock`), which takes the lock under any
+transaction mode before anything is read.
 Reference: https://marketplace.gohighlevel.com/docs/Authorization/OAuth2.0
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from oauthlib.oauth2 import OAuth2Error
 
@@ -29,8 +37,8 @@ REFRESH_MARGIN = timedelta(seconds=60)
 
 @dataclass(frozen=True)
 class TokenGrant:
-    access_token: str
-    refresh_token: str
+    access_token: str = field(repr=False)  # secrets stay out of logs and tracebacks
+    refresh_token: str = field(repr=False)
     expires_at: object  # aware datetime
     scopes: list[str]
     location_id: str
@@ -151,6 +159,26 @@ def credentials_from_grant(*, client_id: str, client_secret: str, grant: TokenGr
     }
 
 
+def store_grant(
+    connection: Connection, *, client_id: str, client_secret: str, grant: TokenGrant
+) -> Connection:
+    """Save a code exchange's tokens on the connection (encrypted), with the scopes granted,
+    the expiry and the location the token is for; the connection is then connected."""
+    connection.set_credentials(
+        credentials_from_grant(client_id=client_id, client_secret=client_secret, grant=grant)
+    )
+    connection.scopes = grant.scopes
+    connection.token_expires_at = grant.expires_at
+    extra = {"user_type": grant.user_type} if grant.user_type else {}
+    if grant.location_id:
+        extra["location_id"] = grant.location_id
+    connection.settings = {**connection.settings, **extra}
+    connection.status = Connection.Status.CONNECTED
+    connection.last_error = ""
+    connection.save()
+    return connection
+
+
 def is_oauth(connection: Connection) -> bool:
     return "refresh_token" in connection.get_credentials()
 
@@ -177,7 +205,7 @@ def refresh_access_token(connection: Connection, *, rejected_token: str | None =
     (revoked early): refresh even if it looks unexpired, unless someone already replaced it."""
     failure: AuthError | None = None
     with transaction.atomic():
-        locked = Connection.objects.select_for_update().get(pk=connection.pk)
+        locked = _lock(connection)
         credentials = locked.get_credentials()
         current = credentials.get("access_token")
         replaced = rejected_token is not None and current != rejected_token
@@ -211,13 +239,20 @@ def refresh_access_token(connection: Connection, *, rejected_token: str | None =
             _copy_token_state(locked, connection)
             return grant.access_token
     # Outside the transaction, so the status survives the exception.
+    message = f"Refreshing the access token failed: {failure} Reconnect it to HighLevel."
     Connection.objects.filter(pk=connection.pk).update(
-        status=Connection.Status.NEEDS_RECONNECT, last_error=str(failure), updated_at=timezone.now()
+        status=Connection.Status.NEEDS_RECONNECT, last_error=message, updated_at=timezone.now()
     )
     connection.status = Connection.Status.NEEDS_RECONNECT
-    raise AuthError(
-        f"{failure} The connection must be reconnected to HighLevel.", status=failure.status
-    )
+    connection.last_error = message
+    raise AuthError(message, status=failure.status)
+
+
+def _lock(connection: Connection) -> Connection:
+    """The connection row, locked until the transaction ends (see the module docstring)."""
+    # A no-op write: it takes SQLite's write lock (and PostgreSQL's row lock) first thing.
+    Connection.objects.filter(pk=connection.pk).update(updated_at=F("updated_at"))
+    return Connection.objects.select_for_update().get(pk=connection.pk)
 
 
 def _copy_token_state(source: Connection, target: Connection) -> None:

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 from integrations.models import Connection
+from integrations.providers import AccountInfo
+from integrations.providers.highlevel import auth
 from integrations.providers.highlevel.schemas import (
     NOT_UPDATABLE,
     Appointment,
@@ -18,6 +20,7 @@ from integrations.providers.highlevel.schemas import (
     Note,
     NoteInput,
     SearchFilter,
+    SearchGroup,
     TagChange,
     Task,
     TaskInput,
@@ -26,6 +29,19 @@ from integrations.providers.highlevel.schemas import (
 from integrations.providers.highlevel.transport import HighLevelTransport
 
 MAX_PAGE = 100  # GET /contacts/ and POST /contacts/search cap pages at 100
+# Version v3 spells the do-not-disturb channels in lower camel case (reference §11). The
+# client speaks the 2021-07-28 names both ways, so callers see one shape under any version.
+DND_V3 = {
+    "Call": "call",
+    "Email": "email",
+    "SMS": "sms",
+    "WhatsApp": "whatsApp",
+    "GMB": "gmb",
+    "FB": "fb",
+}
+DND_V2 = {v3: v2 for v2, v3 in DND_V3.items()}
+# GET /contacts/ sort names -> POST /contacts/search sort fields.
+SEARCH_SORTS = {"date_added": "dateAdded", "date_updated": "dateUpdated"}
 
 
 def _id(value: str) -> str:
@@ -34,11 +50,45 @@ def _id(value: str) -> str:
 
 class HighLevelClient:
     def __init__(self, connection: Connection, **transport_options):
+        """`transport_options` go to HighLevelTransport: budget, sleep, max_attempts,
+        max_wait, timeout."""
+        self.connection = connection
         self.transport = HighLevelTransport(connection, **transport_options)
 
     @property
     def location_id(self) -> str:
         return self.transport.location_id
+
+    def check(self) -> AccountInfo:
+        """One cheap real call (a one-record search of the location) that proves the token,
+        the location and the read scope. HighLevel serves no location details to a
+        contacts-scoped token, so the name is the one saved on the connection, if any."""
+        location_id = self.location_id
+        body = {"locationId": location_id, "pageLimit": 1}
+        page = self.transport.request("POST", "/contacts/search", json=body)
+        saved_name = self.connection.settings.get("location_name")
+        return AccountInfo(
+            name=saved_name or f"HighLevel location {location_id}",
+            account_id=location_id,
+            details={
+                "auth": "oauth" if auth.is_oauth(self.connection) else "private_integration_token",
+                "scopes": list(self.connection.scopes or []),
+                "api_version": self.transport.version,
+                "contacts": page.get("total"),
+            },
+        )
+
+    def _contact_body(self, data: ContactInput) -> dict:
+        body = data.payload()
+        if self.transport.version == "v3" and isinstance(body.get("dndSettings"), dict):
+            body["dndSettings"] = {DND_V3.get(k, k): v for k, v in body["dndSettings"].items()}
+        return body
+
+    def _contact(self, item: dict) -> Contact:
+        dnd = item.get("dndSettings")
+        if self.transport.version == "v3" and isinstance(dnd, dict):
+            item = {**item, "dndSettings": {DND_V2.get(k, k): v for k, v in dnd.items()}}
+        return Contact.model_validate(item)
 
     def _get(self, path, **params):
         return self.transport.request("GET", path, params=params or None)
@@ -48,24 +98,27 @@ class HighLevelClient:
 
     # --- Contacts -----------------------------------------------------------------------------
     def get_contact(self, contact_id: str) -> Contact:
-        return Contact.model_validate(self._get(f"/contacts/{_id(contact_id)}")["contact"])
+        return self._contact(self._get(f"/contacts/{_id(contact_id)}")["contact"])
 
     def create_contact(self, data: ContactInput) -> Contact:
-        body = {**data.payload(), "locationId": self.location_id}
-        return Contact.model_validate(self._write("POST", "/contacts/", body)["contact"])
+        body = {**self._contact_body(data), "locationId": self.location_id}
+        return self._contact(self._write("POST", "/contacts/", body)["contact"])
 
     def update_contact(self, contact_id: str, data: ContactInput) -> Contact:
         """Only the fields set on `data` change; `tags`, when set, replaces all tags."""
-        body = {k: v for k, v in data.payload().items() if k not in NOT_UPDATABLE}
+        body = {k: v for k, v in self._contact_body(data).items() if k not in NOT_UPDATABLE}
         response = self._write("PUT", f"/contacts/{_id(contact_id)}", body)
-        return Contact.model_validate(response["contact"])
+        return self._contact(response["contact"])
 
     def upsert_contact(self, data: ContactInput, *, allow_duplicate: bool = False) -> UpsertResult:
         """Create or update by the location's duplicate rule (e-mail, then phone)."""
-        body = {**data.payload(), "locationId": self.location_id}
+        body = {**self._contact_body(data), "locationId": self.location_id}
         if allow_duplicate:
             body["createNewIfDuplicateAllowed"] = True
-        return UpsertResult.model_validate(self._write("POST", "/contacts/upsert", body))
+        response = self._write("POST", "/contacts/upsert", body)
+        return UpsertResult.model_validate(
+            {**response, "contact": self._contact(response["contact"])}
+        )
 
     def delete_contact(self, contact_id: str) -> None:
         self._write("DELETE", f"/contacts/{_id(contact_id)}")
@@ -78,7 +131,21 @@ class HighLevelClient:
         sort_by: str | None = None,
         order: str | None = None,
     ) -> Iterator[Contact]:
-        """Every contact through GET /contacts/ and its startAfter/startAfterId keyset."""
+        """Every contact through GET /contacts/ and its startAfter/startAfterId keyset.
+
+        Version v3 has no GET /contacts/ (it was deprecated), so there the same walk goes
+        through POST /contacts/search and its searchAfter cursor. Both cursors are keysets
+        (sort value, id): records created or changed behind the cursor do not shift the
+        pages still to come, as offsets would."""
+        if self.transport.version == "v3":
+            sort = [
+                {
+                    "field": SEARCH_SORTS[sort_by or "date_added"],
+                    "direction": order or "desc",
+                }
+            ]
+            yield from self.search_contacts(query=query, sort=sort, page_size=page_size)
+            return
         params = {"locationId": self.location_id, "limit": min(page_size, MAX_PAGE)}
         for key, value in (("query", query), ("sortBy", sort_by), ("order", order)):
             if value:
@@ -86,7 +153,7 @@ class HighLevelClient:
         while True:
             page = self._get("/contacts/", **params)
             contacts = page.get("contacts") or []
-            yield from (Contact.model_validate(item) for item in contacts)
+            yield from (self._contact(item) for item in contacts)
             meta = page.get("meta") or {}
             if len(contacts) < params["limit"] or not meta.get("startAfterId"):
                 return
@@ -96,11 +163,12 @@ class HighLevelClient:
         self,
         *,
         query: str | None = None,
-        filters: list[SearchFilter] | None = None,
+        filters: list[SearchFilter | SearchGroup] | None = None,
         sort: list[dict] | None = None,
         page_size: int = MAX_PAGE,
     ) -> Iterator[Contact]:
-        """POST /contacts/search, following the `searchAfter` cursor of the last record."""
+        """POST /contacts/search, following the `searchAfter` cursor of the last record.
+        `filters` all have to hold; a SearchGroup combines its own with AND or OR."""
         body: dict = {"locationId": self.location_id, "pageLimit": min(page_size, MAX_PAGE)}
         if query:
             body["query"] = query
@@ -113,7 +181,7 @@ class HighLevelClient:
             contacts = page.get("contacts") or []
             if not contacts:
                 return
-            yield from (Contact.model_validate(item) for item in contacts)
+            yield from (self._contact(item) for item in contacts)
             cursor = contacts[-1].get("searchAfter")
             if not cursor or len(contacts) < body["pageLimit"]:
                 return
@@ -128,7 +196,7 @@ class HighLevelClient:
         if phone:
             params["number"] = phone
         contact = self._get("/contacts/search/duplicate", **params).get("contact")
-        return Contact.model_validate(contact) if contact else None
+        return self._contact(contact) if contact else None
 
     def contacts_by_business(self, business_id: str, *, page_size: int = 100) -> Iterator[Contact]:
         skip = 0
@@ -140,7 +208,7 @@ class HighLevelClient:
                 skip=str(skip),
             )
             contacts = page.get("contacts") or []
-            yield from (Contact.model_validate(item) for item in contacts)
+            yield from (self._contact(item) for item in contacts)
             skip += len(contacts)
             if len(contacts) < page_size or skip >= int(page.get("count") or 0):
                 return

@@ -53,6 +53,11 @@ class Contact(_Response):
     dateOfBirth: str | None = None
     dateAdded: str | None = None
     dateUpdated: str | None = None
+    gender: str | None = None
+    dndSettings: dict | None = None
+    additionalEmails: list[Any] = Field(default_factory=list)
+    additionalPhones: list[Any] = Field(default_factory=list)
+    followers: list[str] = Field(default_factory=list)
 
 
 class CustomFieldInput(_Body):
@@ -159,6 +164,38 @@ class TagChange(_Response):
 
 
 class SearchFilter(_Body):
+    """One condition of POST /contacts/search. `range` takes {"gte"|"gt"|"lte"|"lt": bound};
+    gt/gte/lt/lte are one-sided shorthands; exists/not_exists take no value. Dates are ISO
+    strings or epoch milliseconds; a list value means "any of"."""
+
     field: str
-    operator: Literal["eq", "not_eq", "contains", "exists", "range", "gt", "gte", "lt", "lte"]
+    operator: Literal[
+        "eq",
+        "not_eq",
+        "contains",
+        "not_contains",
+        "exists",
+        "not_exists",
+        "range",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+    ]
     value: Any = None
+
+    def payload(self) -> dict:
+        body = super().payload()
+        if self.operator in ("exists", "not_exists"):
+            body.pop("value", None)  # these operators take no value
+        return body
+
+
+class SearchGroup(_Body):
+    """Conditions combined with AND or OR; groups nest."""
+
+    group: Literal["AND", "OR"]
+    filters: list["SearchFilter | SearchGroup"]
+
+    def payload(self) -> dict:
+        return {"group": self.group, "filters": [f.payload() for f in self.filters]}

@@ -4,28 +4,69 @@
 - The rate budget is per app (client ID; a PIT counts as its own app) per location, as
   HighLevel counts it: 100 requests / 10 s burst by default, corrected from the
   X-RateLimit-* headers, and blocked until the daily reset when the daily quota is gone.
+- The limit learned from those headers is shared too (through the cache), so a second
+  worker on the same app and location paces itself by it from its first request.
 - A 401 for an expired or revoked OAuth token triggers one refresh and one retry.
+- A 403 "no access to this location" is a settings problem (ConfigError), not a token one.
 Reference: ../shared/reference/highlevel-contacts-api.md §5-§6.
 """
 
 import hashlib
 
+from django.core.cache import cache
+
 from integrations import http
-from integrations.errors import AuthError, MissingScopeError, NotFoundError, ValidationFailedError
+from integrations.errors import (
+    AuthError,
+    ConfigError,
+    MissingScopeError,
+    NotFoundError,
+    ValidationFailedError,
+)
 from integrations.providers.highlevel import auth
 from integrations.ratelimit import Limit
 from integrations.transport import ApiTransport
 
 DEFAULT_VERSION = "2021-07-28"
+VERSIONS = ("2021-07-28", "2023-02-21", "v3")
+LEARNED_LIMIT_SECONDS = 24 * 3600
 
 
 class HighLevelTransport(ApiTransport):
     service = "HighLevel"
     default_limit = Limit(max_requests=100, interval=10.0)
 
-    def default_headers(self) -> dict[str, str]:
+    def __init__(self, connection, *, timeout: float | tuple[float, float] | None = None, **kw):
+        """`timeout`: (connect, read) seconds for every request, instead of the defaults of
+        integrations.http (settings.INTEGRATIONS_*_TIMEOUT)."""
+        super().__init__(connection, **kw)
+        self.timeout = timeout
+
+    @property
+    def version(self) -> str:
         version = self.connection.settings.get("api_version") or DEFAULT_VERSION
-        return {"Accept": "application/json", "Version": version}
+        if version not in VERSIONS:
+            raise ConfigError(
+                f"HighLevel API version {version!r} is not one of {', '.join(VERSIONS)}."
+            )
+        return version
+
+    def default_headers(self) -> dict[str, str]:
+        return {"Accept": "application/json", "Version": self.version}
+
+    def send(self, method: str, path: str, *, write: bool = False, **kwargs):
+        if self.timeout is not None:
+            kwargs.setdefault("timeout", self.timeout)
+        return super().send(method, path, write=write, **kwargs)
+
+    def _limit_cache_key(self) -> str:
+        return f"highlevel:learned-limit:{self.budget_key}"
+
+    def window(self) -> Limit:
+        learned = cache.get(self._limit_cache_key())
+        if learned:
+            self.limit = Limit(int(learned[0]), float(learned[1]))
+        return super().window()
 
     @property
     def base_url(self) -> str:
@@ -74,6 +115,7 @@ class HighLevelTransport(ApiTransport):
         except (KeyError, ValueError):
             return
         self.limit = Limit(maximum, interval)
+        cache.set(self._limit_cache_key(), [maximum, interval], LEARNED_LIMIT_SECONDS)
         self.budget.observe(self.budget_key, self.window(), used=maximum - remaining)
         daily = headers.get("X-RateLimit-Daily-Remaining", "")
         if daily.isdigit() and int(daily) == 0:
@@ -111,6 +153,13 @@ class HighLevelTransport(ApiTransport):
         text = "; ".join(map(str, message)) if isinstance(message, list) else str(message)
         if status == 401 and "scope" in text.lower():
             raise MissingScopeError(f"HighLevel: {text}", status=status)
+        if status == 403 and "location" in text.lower():
+            raise ConfigError(
+                f"HighLevel: {text} The connection's Location ID is "
+                f"{self.connection.settings.get('location_id')!r}: check it is the sub-account "
+                "this token was made for.",
+                status=status,
+            )
         if status in (401, 403):
             raise AuthError(f"HighLevel refused the request ({status}): {text}", status=status)
         if status == 404 or (status == 400 and "not found" in text.lower()):
