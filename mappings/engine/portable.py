@@ -1,0 +1,67 @@
+"""Import and export of a mapping as JSON (to share, back up or start from a file)."""
+
+import json
+from typing import Any
+
+from mappings.engine.compiler import validate_spec
+from mappings.engine.problems import Problem, SpecError
+
+FORMAT = "contactbridge.mapping"
+FORMAT_VERSION = 1
+
+
+def export_mapping(spec: dict) -> str:
+    """Pretty JSON with a small envelope naming the format, so imports can check it."""
+    envelope = {"format": FORMAT, "format_version": FORMAT_VERSION, "mapping": spec}
+    return json.dumps(envelope, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def import_mapping(text: str | bytes, *, options: dict | None = None) -> dict[str, Any]:
+    """The spec from exported JSON; raises SpecError with readable problems. A bare spec
+    (no envelope) is accepted too."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(
+            [
+                Problem(
+                    "file",
+                    "",
+                    f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                    "invalid_spec",
+                )
+            ]
+        ) from None
+    except UnicodeDecodeError:
+        raise SpecError(
+            [Problem("file", "", "the file is not UTF-8 text", "invalid_spec")]
+        ) from None
+    if isinstance(data, dict) and "format" in data:
+        if data.get("format") != FORMAT:
+            raise SpecError(
+                [
+                    Problem(
+                        "format",
+                        "",
+                        f"not a ContactBridge mapping (format is {data.get('format')!r})",
+                        "invalid_spec",
+                    )
+                ]
+            )
+        if data.get("format_version") != FORMAT_VERSION:
+            raise SpecError(
+                [
+                    Problem(
+                        "format_version",
+                        "",
+                        "this file was written by a newer "
+                        f"version (format {data.get('format_version')!r})",
+                        "invalid_spec",
+                    )
+                ]
+            )
+        data = data.get("mapping")
+    problems = validate_spec(data, options=options)
+    if problems:
+        raise SpecError(problems)
+    return data

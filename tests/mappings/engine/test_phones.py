@@ -1,0 +1,119 @@
+"""The fast E.164 path must agree with phonenumbers wherever it answers."""
+
+import phonenumbers
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
+from mappings.engine.phones import fast_e164, slow_e164, to_e164
+from mappings.engine.problems import TransformError
+
+REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
+TYPES = [getattr(PhoneNumberType, name) for name in dir(PhoneNumberType) if name.isupper()]
+
+
+def slow_or_none(text, region):
+    try:
+        return slow_e164(text, region)
+    except TransformError:
+        return None
+
+
+def spellings(number):
+    yield phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    yield phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
+    yield phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    yield e164[:-1]  # one digit short
+    yield e164 + "7"  # one digit long
+    yield e164[:-1] + str((int(e164[-1]) + 3) % 10)
+
+
+def example_numbers():
+    for region in REGIONS:
+        for kind in TYPES:
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is not None:
+                yield region, number
+    for code in phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS:
+        number = phonenumbers.example_number_for_non_geo_entity(code)
+        if number is not None:
+            yield "US", number
+
+
+def test_fast_path_agrees_with_phonenumbers_on_every_example_number():
+    answered = checked = 0
+    for region, number in example_numbers():
+        for text in spellings(number):
+            for default_region in (region, "US", "GB"):
+                fast = fast_e164(text, default_region)
+                checked += 1
+                if fast is not None:
+                    answered += 1
+                    assert fast == slow_e164(text, default_region), (text, default_region)
+    # The fast path must actually carry the load, or the benchmark figure is not honest.
+    assert answered > checked // 4, (answered, checked)
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "expected"),
+    [
+        ("+14155550123", "US", "+14155550123"),
+        ("+1 (415) 555-0123", "US", "+14155550123"),
+        ("(415) 555.0123", "US", "+14155550123"),
+        ("2079460958", "GB", "+442079460958"),
+        ("+39 06 1234 5678", "US", "+390612345678"),  # Italian leading zero kept
+    ],
+)
+def test_fast_path_common_spellings(text, region, expected):
+    assert fast_e164(text, region) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "region"),
+    [
+        ("020 7946 0958", "GB"),  # national prefix 0: phonenumbers strips it
+        ("1-415-555-0123", "US"),  # national prefix 1
+        ("011 44 20 7946 0958", "US"),  # an IDD prefix
+        ("0044 20 7946 0958", "GB"),
+        ("+1 800 FLOWERS", "US"),  # letters
+        ("+1 415 555 0123 ext 5", "US"),
+    ],
+)
+def test_spellings_parse_might_rewrite_are_left_to_phonenumbers(text, region):
+    assert fast_e164(text, region) is None
+    assert to_e164(text, region) == slow_e164(text, region)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.from_regex(r"\A\+?[0-9][0-9 ().-]{1,18}\Z"),
+    st.sampled_from(["US", "GB", "DE", "IT", "AU", "CA", "IN", "BR", "FR", "JP"]),
+)
+def test_fast_path_never_disagrees_on_random_input(text, region):
+    fast = fast_e164(text, region)
+    if fast is not None:
+        assert fast == slow_or_none(text, region)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=1, max_value=999), st.integers(min_value=10**5, max_value=10**12))
+def test_fast_path_never_disagrees_on_random_country_numbers(code, national):
+    text = f"+{code}{national}"
+    fast = fast_e164(text, "US")
+    if fast is not None:
+        assert fast == slow_or_none(text, "US")
+
+
+# Arabic-Indic and fullwidth digits: phonenumbers reads them, the output must be ASCII.
+OTHER_DIGITS = "".join(chr(c) for c in [*range(0x660, 0x66A), *range(0xFF10, 0xFF14)])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="+0123456789 -()." + OTHER_DIGITS, min_size=1, max_size=20))
+def test_other_scripts_digits_never_come_out_of_the_fast_path(text):
+    fast = fast_e164(text, "US")
+    if fast is not None:
+        assert fast.isascii()
+        assert fast == slow_or_none(text, "US")
