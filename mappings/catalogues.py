@@ -1,0 +1,64 @@
+"""Field catalogues for the editor's pickers and the drift guard, from the provider packages.
+
+Static fields come from `integrations/providers/<key>/fields.py`; with a connection, a
+provider may add the account's own fields (HighLevel's custom fields). Reading those costs
+an API call, so the editor uses a short cache; the drift guard before a run asks fresh.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from importlib import import_module
+
+from django.core.cache import cache
+
+from integrations.errors import IntegrationError
+from integrations.providers import FieldSpec
+
+logger = logging.getLogger(__name__)
+CACHE_SECONDS = 300
+
+
+@dataclass
+class Catalogue:
+    provider: str
+    fields: list[FieldSpec]
+    # Why the account's own fields are missing (no connection, or it could not be read): the
+    # drift guard must not call a custom field "deleted" when it simply could not look.
+    warning: str = ""
+    custom_fields: list[dict] = field(default_factory=list)  # HighLevel definitions
+
+    @property
+    def complete(self) -> bool:
+        return not self.warning
+
+    def paths(self) -> set[str]:
+        return {spec.path for spec in self.fields}
+
+    def by_path(self) -> dict[str, FieldSpec]:
+        return {spec.path: spec for spec in self.fields}
+
+
+def _module(provider: str):
+    return import_module(f"integrations.providers.{provider}.fields")
+
+
+def field_catalogue(provider: str, connection=None, *, fresh: bool = False) -> Catalogue:
+    key = f"catalogue:{provider}:{connection.pk if connection else 0}"
+    if not fresh and (cached := cache.get(key)) is not None:
+        return cached
+    module = _module(provider)
+    warning = ""
+    try:
+        fields = list(module.catalogue(connection))
+    except IntegrationError as error:
+        # The static part is still right; only the account's own fields are unknown.
+        logger.warning("Could not read the %s field catalogue: %s", provider, error)
+        fields = list(module.catalogue(None))
+        warning = f"Could not read the account's own fields from “{connection}”: {error}"
+    if connection is None and getattr(module, "HAS_ACCOUNT_FIELDS", provider == "highlevel"):
+        warning = "No connection chosen, so the account's custom fields are not listed."
+    custom = [dict(spec.extra) for spec in fields if spec.custom and spec.extra.get("id")]
+    catalogue = Catalogue(provider, fields, warning, custom)
+    if not warning:
+        cache.set(key, catalogue, CACHE_SECONDS)
+    return catalogue
