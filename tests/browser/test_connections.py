@@ -109,7 +109,6 @@ def test_highlevel_by_oauth_then_test_then_explorer(signed_in, screenshot):
 
 
 def test_ecwid_by_token_with_use_sandbox_then_test(signed_in, screenshot):
-    pytest.importorskip("integrations.providers.ecwid.sandbox")
     page = signed_in
     page.get_by_role("link", name="Add your first connection").click()
     page.get_by_role("link", name="Ecwid").click()

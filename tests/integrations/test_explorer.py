@@ -9,6 +9,8 @@ from django.urls import reverse
 from integrations.explorer_operations import HIGHLEVEL, OPERATIONS, operations_for
 from integrations.models import RateBudget
 from integrations.providers import PROVIDER_KEYS
+from integrations.providers.ecwid.sandbox import EcwidSandbox
+from integrations.providers.ecwid.sandbox import connection_values as ecwid_connection_values
 from integrations.sandbox.server import SandboxOptions, start_in_thread, stop
 from tests.factories import ConnectionFactory
 from tests.integrations.test_wizard import described, hl_sandbox  # noqa: F401 (fixtures)
@@ -206,15 +208,14 @@ def test_unknown_operation_goes_back_to_the_explorer(owner_client, hl_connection
     assert response.url == explorer_url(hl_connection)
 
 
-# --- The same explorer on a platform (Ecwid), once its package is in ------------------------
+# --- The same explorer on a platform (Ecwid) -------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def ecwid_described():
-    sandbox = pytest.importorskip("integrations.providers.ecwid.sandbox")
-    app = sandbox.EcwidSandbox(SandboxOptions(seed=5))
+    app = EcwidSandbox(SandboxOptions(seed=5))
     httpd, server, _ = start_in_thread([app])
-    yield app.describe(), sandbox.connection_values
+    yield app.describe(), ecwid_connection_values
     stop(httpd, server)
 
 

@@ -363,19 +363,21 @@ def test_test_without_htmx_reports_with_a_message(owner_client, workspace, descr
     assert "Connected to HighLevel location" in response.content.decode()
 
 
-# --- "Use sandbox" for credentials (needs the provider's sandbox connection_values) --------
+# --- "Use sandbox" for credentials ----------------------------------------------------------
 
 
 def test_use_sandbox_fills_the_highlevel_token_form(owner_client, workspace, described):
-    sandbox = pytest.importorskip("integrations.providers.highlevel.sandbox")
-    if not hasattr(sandbox, "connection_values"):
-        pytest.skip("HighLevel's sandbox has no connection_values() yet")
     url = new_url(workspace, provider="highlevel", method="token", sandbox=1)
     body = owner_client.get(url).content.decode()
     assert described["location_id"] in body
     assert described["private_integration_token"] not in body
-    response = owner_client.post(url, {"name": "HL token", "sandbox": "1"})
+    # The browser posts the pre-filled location back; the token comes from the sandbox.
+    data = {"name": "HL token", "sandbox": "1", "setting_location_id": described["location_id"]}
+    response = owner_client.post(url, data)
     connection = Connection.objects.get(name="HL token")
+    assert connection.get_credentials()["private_integration_token"] == (
+        described["private_integration_token"]
+    )
     assert response.url == setup_url(connection, "access")
     assert run_test(owner_client, connection) and connection.status == "connected"
 

@@ -47,9 +47,11 @@ def test_done_when_with_500_customers(big, db):
     # The client believes it may send 40 per 0.5 s: Cin7 will refuse it.
     client = Cin7Client(connection, budget=DatabaseBudget(), limit=Limit(40, 0.5))
 
+    # A slow machine may never outrun the limit by itself: two refusals are certain.
+    control.act("rate_limit_storm", 2)
     everyone = list(client.iter_customers(page_size=20))
     assert len(everyone) == 500 and len({c.ID for c in everyone}) == 500
-    assert control.stats()["rate_limited"] > 0  # refused on the way, and never failed
+    assert control.stats().get("rate_limited", 0) >= 2  # refused on the way, never failed
     assert sum(not c.active for c in everyone) > 0  # deactivated ones are read too
 
     cursor = max(c.modified_at() for c in everyone)
