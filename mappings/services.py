@@ -1,152 +1,22 @@
-"""Writes to mappings: every change to the spec is one version, checked and tested on save.
+"""Writes to mappings: every change to the spec is one version, checked and tested on save
+(`mappings.checks`)."""
 
-The engine (`mappings.engine`) is pure; this module gives it what it needs from the database
-and the providers (field catalogues, custom field definitions, the connection's region and
-time zone) and stores what it finds (problems, test results).
-"""
-
-import copy
 import json
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import Workspace
 from integrations.errors import IntegrationError
 from integrations.models import Connection
 from mappings import engine
-from mappings.catalogues import field_catalogue
+from mappings.checks import full_spec, mapping_check
 from mappings.models import Mapping, MappingSample, MappingTest, MappingVersion
 from mappings.presets import PresetNotFound, load_preset
 
 DUPLICATE_NAME_ERROR = "This workspace already has a mapping with that name."
-
-
-# --- what the engine is given -------------------------------------------------------------------
-def engine_options(mapping: Mapping, *, fresh: bool = False) -> dict:
-    """Region and time zone from the source connection (where phone numbers and local times
-    come from), custom field definitions from the target's catalogue."""
-    source = mapping.source_connection
-    settings = source.settings if source else {}
-    options = {
-        "default_region": settings.get("default_region") or "US",
-        "timezone": settings.get("timezone") or settings.get("store_timezone") or "UTC",
-    }
-    target = field_catalogue(mapping.target_provider, mapping.target_connection, fresh=fresh)
-    if target.custom_fields or target.complete:
-        options["custom_fields"] = target.custom_fields
-    return options
-
-
-def full_spec(mapping: Mapping, spec: dict | None = None) -> dict:
-    """The stored rules plus the mapping's own columns, which are the truth for those keys."""
-    spec = copy.deepcopy(spec if spec is not None else mapping.spec)
-    spec.update(
-        source=mapping.source_provider,
-        target=mapping.target_provider,
-        object=mapping.object_type,
-        direction=mapping.direction,
-    )
-    spec.setdefault("rules", [])
-    spec.setdefault("record_condition", None)
-    return spec
-
-
-def _problem_dict(problem: engine.Problem, kind: str) -> dict:
-    return {"rule": problem.rule, "field": problem.field, "reason": problem.reason, "kind": kind}
-
-
-# --- checking ------------------------------------------------------------------------------------
-def mapping_check(*, mapping: Mapping, fresh: bool = False) -> list[dict]:
-    """Spec problems, drift against both catalogues, and mapping tests; stored on the mapping.
-    A mapping with any problem is not healthy: flows refuse to write with it."""
-    spec = full_spec(mapping)
-    options = engine_options(mapping, fresh=fresh)
-    # The spec's own shape first, without the account's custom fields: a custom field that
-    # is gone is drift (the provider changed), not a mistake in the rule.
-    structural = {k: v for k, v in options.items() if k != "custom_fields"}
-    problems = [_problem_dict(p, "spec") for p in engine.validate_spec(spec, options=structural)]
-    source = field_catalogue(mapping.source_provider, mapping.source_connection, fresh=fresh)
-    target = field_catalogue(mapping.target_provider, mapping.target_connection, fresh=fresh)
-    if not problems:
-        drift = engine.check_drift(
-            spec, _known_paths(source, spec), _known_paths(target, spec), options=options
-        )
-        problems += [_problem_dict(p, "drift") for p in drift]
-    if not problems:
-        problems += [_problem_dict(p, "spec") for p in engine.validate_spec(spec, options=options)]
-    problems += _tests_run(mapping, spec, options) if not problems else []
-    mapping.problems = problems
-    mapping.checked_at = timezone.now()
-    mapping.save(update_fields=["problems", "checked_at", "updated_at"])
-    return problems
-
-
-def _known_paths(catalogue, spec: dict) -> set[str]:
-    """The fields drift is checked against. When the account's own fields could not be read,
-    custom field paths the rules use are given the benefit of the doubt rather than being
-    called deleted; every standard field is still checked."""
-    paths = catalogue.paths()
-    if catalogue.custom_fields:
-        paths |= engine.custom_field_paths(catalogue.custom_fields)
-    if not catalogue.complete:
-        for rule in spec.get("rules", []):
-            source = (rule.get("source") or {}).get("value")
-            for path in (rule.get("target"), source):
-                if isinstance(path, str) and path.startswith("customFields."):
-                    paths.add(path)
-    return paths
-
-
-def mapping_ready_for_live(*, mapping: Mapping) -> list[str]:
-    """Why a flow may not go live with this mapping (empty: it may). Checks fresh."""
-    return [
-        f"{p['kind']}: {p['field'] or 'mapping'} — {p['reason']}"
-        for p in mapping_check(mapping=mapping, fresh=True)
-    ]
-
-
-def _tests_run(mapping: Mapping, spec: dict, options: dict) -> list[dict]:
-    tests = list(mapping.tests.all())
-    if not tests:
-        return []
-    compiled = engine.compile_mapping(spec, options=options)
-    now = timezone.now()
-    problems = []
-    for test in tests:
-        result = compiled.apply(test.source_record, current=test.current_record)
-        test.differences = _differences(test.expected_payload, result)
-        test.passed = not test.differences
-        test.last_run_at = now
-        if not test.passed:
-            problems.append(
-                {
-                    "rule": "",
-                    "field": "",
-                    "reason": f"Mapping test “{test.name}” fails.",
-                    "kind": "test",
-                }
-            )
-    MappingTest.objects.bulk_update(tests, ["differences", "passed", "last_run_at"])
-    return problems
-
-
-def _differences(expected: dict, result: engine.Result) -> list[dict]:
-    actual = result.payload
-    differences = [
-        {"field": key, "expected": expected.get(key), "actual": actual.get(key)}
-        for key in sorted(set(expected) | set(actual))
-        if expected.get(key) != actual.get(key)
-    ]
-    differences += [
-        {"field": p.field, "expected": None, "actual": None, "problem": p.reason}
-        for p in result.problems
-    ]
-    return differences
 
 
 # --- creating and saving ------------------------------------------------------------------------
@@ -338,73 +208,7 @@ def mapping_restore(*, mapping: Mapping, user, number: int) -> Mapping:
     )
 
 
-# --- preview, samples and tests -----------------------------------------------------------------
-@dataclass
-class PreviewRow:
-    field: str
-    label: str
-    value: Any
-    rule_id: str
-    old: Any = None
-    changed: bool = False
-    rule_number: int = 0  # the rule's place in the list, as the editor numbers it
-
-
-@dataclass
-class Preview:
-    rows: list[PreviewRow] = field(default_factory=list)
-    payload: dict = field(default_factory=dict)
-    problems: list[engine.Problem] = field(default_factory=list)
-    skipped_rules: list = field(default_factory=list)
-    skipped_reason: str = ""
-    error: str = ""  # the spec itself cannot run (drift, invalid)
-
-
-def mapping_preview(*, mapping: Mapping, record: Any, current: Any = None) -> Preview:
-    try:
-        compiled = engine.compile_mapping(full_spec(mapping), options=engine_options(mapping))
-    except engine.SpecError as error:
-        return Preview(error="; ".join(p.reason for p in error.problems))
-    result = compiled.apply(record, current=current)
-    labels = field_catalogue(mapping.target_provider, mapping.target_connection).by_path()
-    changes = {change.field: change for change in result.changes}
-    rule_of = {rule["target"]: rule["id"] for rule in mapping.rules}
-    number_of = {rule["id"]: index for index, rule in enumerate(mapping.rules, start=1)}
-    rows = []
-    for path, value in _flatten_payload(result.payload):
-        spec = labels.get(path)
-        change = changes.get(path)
-        rule_id = change.rule_id if change else rule_of.get(path, "")
-        rows.append(
-            PreviewRow(
-                field=path,
-                label=spec.label if spec else path,
-                value=value,
-                rule_id=rule_id,
-                old=change.old if change else None,
-                changed=change is not None,
-                rule_number=number_of.get(rule_id, 0),
-            )
-        )
-    return Preview(
-        rows=rows,
-        payload=result.payload,
-        problems=result.problems,
-        skipped_rules=result.skipped_rules,
-        skipped_reason=result.skipped_reason,
-    )
-
-
-def _flatten_payload(payload: dict) -> list[tuple[str, Any]]:
-    rows = []
-    for key, value in payload.items():
-        if key == "customFields" and isinstance(value, list):
-            rows += [(f"customFields.{item.get('id')}", item.get("field_value")) for item in value]
-        else:
-            rows.append((key, value))
-    return rows
-
-
+# --- samples and tests -------------------------------------------------------------------------
 def parse_json_record(text: str, *, what: str = "record") -> Any:
     try:
         value = json.loads(text)

@@ -1,6 +1,5 @@
-"""The mapping editor: thin views over mappings.services; htmx swaps `#editor-body` in place."""
-
-import json
+"""The mapping editor: thin views over mappings.services; htmx swaps `#editor-body` in place.
+Preview, samples and mapping tests are in preview_views.py."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,16 +25,16 @@ from mappings.forms import (
     rule_from_post,
     transforms_by_name,
 )
-from mappings.models import Mapping, MappingSample, MappingTest
+from mappings.models import Mapping
 from mappings.selectors import mappings_for_workspace
 
 
-def _mapping(request, workspace_id, mapping_id, role=Role.VIEWER) -> Mapping:
+def get_mapping(request, workspace_id, mapping_id, role=Role.VIEWER) -> Mapping:
     membership = workspace_access(request, workspace_id, role)
     return get_object_or_404(Mapping, pk=mapping_id, workspace=membership.workspace)
 
 
-def _messages_of(error: ValidationError) -> list[str]:
+def error_messages(error: ValidationError) -> list[str]:
     if hasattr(error, "message_dict"):
         return [m for field_messages in error.message_dict.values() for m in field_messages]
     return list(error.messages)
@@ -79,7 +78,7 @@ def _editor_context(request, mapping: Mapping, **extra) -> dict:
     }
 
 
-def _editor_body(request, mapping: Mapping, **extra):
+def editor_body(request, mapping: Mapping, **extra):
     """After a change: the editor body for htmx, the editor page for a plain POST."""
     mapping.refresh_from_db()
     if request.htmx:
@@ -129,7 +128,7 @@ def _add_errors(form, error: ValidationError) -> None:
 
 @login_required
 def mapping_detail(request, workspace_id, mapping_id):
-    mapping = _mapping(request, workspace_id, mapping_id)
+    mapping = get_mapping(request, workspace_id, mapping_id)
     context = _editor_context(request, mapping)
     context["settings_form"] = MappingSettingsForm(
         mapping=mapping,
@@ -145,13 +144,13 @@ def mapping_detail(request, workspace_id, mapping_id):
 @login_required
 @require_POST
 def mapping_settings(request, workspace_id, mapping_id):
-    mapping = _mapping(request, workspace_id, mapping_id, Role.EDITOR)
+    mapping = get_mapping(request, workspace_id, mapping_id, Role.EDITOR)
     form = MappingSettingsForm(request.POST, mapping=mapping)
     if form.is_valid():
         try:
             services.mapping_update(mapping=mapping, **form.cleaned_data)
         except ValidationError as error:
-            messages.error(request, " ".join(_messages_of(error)))
+            messages.error(request, " ".join(error_messages(error)))
     else:
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
     return redirect("mappings:mapping-detail", workspace_id, mapping.pk)
@@ -159,7 +158,7 @@ def mapping_settings(request, workspace_id, mapping_id):
 
 @login_required
 def mapping_delete(request, workspace_id, mapping_id):
-    mapping = _mapping(request, workspace_id, mapping_id, Role.EDITOR)
+    mapping = get_mapping(request, workspace_id, mapping_id, Role.EDITOR)
     if request.method == "POST":
         services.mapping_delete(mapping=mapping)
         messages.success(request, f"Deleted the mapping “{mapping.name}”.")
@@ -169,7 +168,7 @@ def mapping_delete(request, workspace_id, mapping_id):
 
 @login_required
 def mapping_export(request, workspace_id, mapping_id):
-    mapping = _mapping(request, workspace_id, mapping_id)
+    mapping = get_mapping(request, workspace_id, mapping_id)
     response = HttpResponse(
         services.mapping_export(mapping=mapping), content_type="application/json"
     )
@@ -180,7 +179,7 @@ def mapping_export(request, workspace_id, mapping_id):
 
 @login_required
 def mapping_versions(request, workspace_id, mapping_id):
-    mapping = _mapping(request, workspace_id, mapping_id)
+    mapping = get_mapping(request, workspace_id, mapping_id)
     context = {
         "mapping": mapping,
         "versions": mapping.versions.select_related("created_by"),
@@ -192,11 +191,11 @@ def mapping_versions(request, workspace_id, mapping_id):
 @login_required
 @require_POST
 def mapping_restore(request, workspace_id, mapping_id, number):
-    mapping = _mapping(request, workspace_id, mapping_id, Role.EDITOR)
+    mapping = get_mapping(request, workspace_id, mapping_id, Role.EDITOR)
     try:
         services.mapping_restore(mapping=mapping, user=request.user, number=number)
     except ValidationError as error:
-        messages.error(request, " ".join(_messages_of(error)))
+        messages.error(request, " ".join(error_messages(error)))
     return redirect("mappings:mapping-detail", workspace_id, mapping.pk)
 
 
@@ -216,7 +215,7 @@ def _rule_form_response(request, mapping, form: RuleForm, rule_id: str | None):
 
 @login_required
 def rule_new(request, workspace_id, mapping_id):
-    mapping = _mapping(request, workspace_id, mapping_id, Role.EDITOR)
+    mapping = get_mapping(request, workspace_id, mapping_id, Role.EDITOR)
     if request.method == "GET":
         return _rule_form_response(request, mapping, RuleForm(), None)
     return _rule_save(request, mapping, None)
@@ -224,7 +223,7 @@ def rule_new(request, workspace_id, mapping_id):
 
 @login_required
 def rule_edit(request, workspace_id, mapping_id, rule_id):
-    mapping = _mapping(request, workspace_id, mapping_id, Role.EDITOR)
+    mapping = get_mapping(request, workspace_id, mapping_id, Role.EDITOR)
     rule = next((r for r in mapping.rules if r.get("id") == rule_id), None)
     if rule is None:
         raise Http404("No such rule.")
@@ -239,16 +238,16 @@ def _rule_save(request, mapping, rule_id):
         try:
             services.rule_save(mapping=mapping, user=request.user, rule=rule, rule_id=rule_id)
         except ValidationError as error:
-            form.error("general", " ".join(_messages_of(error)))
+            form.error("general", " ".join(error_messages(error)))
         else:
-            return _editor_body(request, mapping)
+            return editor_body(request, mapping)
     return _rule_form_response(request, mapping, form, rule_id)
 
 
 @login_required
 def rule_transform_row(request, workspace_id, mapping_id):
     """One more transform row for the rule form (htmx appends it)."""
-    _mapping(request, workspace_id, mapping_id, Role.EDITOR)
+    get_mapping(request, workspace_id, mapping_id, Role.EDITOR)
     info = transforms_by_name().get(request.GET.get("name", ""))
     if info is None:
         return HttpResponse("")
@@ -259,7 +258,7 @@ def rule_transform_row(request, workspace_id, mapping_id):
 
 @login_required
 def rule_condition_row(request, workspace_id, mapping_id):
-    mapping = _mapping(request, workspace_id, mapping_id, Role.EDITOR)
+    mapping = get_mapping(request, workspace_id, mapping_id, Role.EDITOR)
     source = field_catalogue(mapping.source_provider, mapping.source_connection)
     context = {
         "row": {},
@@ -276,30 +275,30 @@ def rule_condition_row(request, workspace_id, mapping_id):
 @login_required
 @require_POST
 def rule_move(request, workspace_id, mapping_id, rule_id):
-    mapping = _mapping(request, workspace_id, mapping_id, Role.EDITOR)
+    mapping = get_mapping(request, workspace_id, mapping_id, Role.EDITOR)
     offset = -1 if request.POST.get("direction") == "up" else 1
     try:
         services.rule_move(mapping=mapping, user=request.user, rule_id=rule_id, offset=offset)
     except ValidationError as error:
-        return _editor_body(request, mapping, errors=_messages_of(error))
-    return _editor_body(request, mapping)
+        return editor_body(request, mapping, errors=error_messages(error))
+    return editor_body(request, mapping)
 
 
 @login_required
 @require_POST
 def rule_delete(request, workspace_id, mapping_id, rule_id):
-    mapping = _mapping(request, workspace_id, mapping_id, Role.EDITOR)
+    mapping = get_mapping(request, workspace_id, mapping_id, Role.EDITOR)
     try:
         services.rule_delete(mapping=mapping, user=request.user, rule_id=rule_id)
     except ValidationError as error:
-        return _editor_body(request, mapping, errors=_messages_of(error))
-    return _editor_body(request, mapping)
+        return editor_body(request, mapping, errors=error_messages(error))
+    return editor_body(request, mapping)
 
 
 @login_required
 @require_POST
 def record_condition(request, workspace_id, mapping_id):
-    mapping = _mapping(request, workspace_id, mapping_id, Role.EDITOR)
+    mapping = get_mapping(request, workspace_id, mapping_id, Role.EDITOR)
     form = RuleForm()
     condition, _, _ = condition_from_post(request.POST, form, "rc")
     errors = [m for messages_ in form.errors.values() for m in messages_]
@@ -307,118 +306,5 @@ def record_condition(request, workspace_id, mapping_id):
         try:
             services.record_condition_save(mapping=mapping, user=request.user, condition=condition)
         except ValidationError as error:
-            errors = _messages_of(error)
-    return _editor_body(request, mapping, errors=errors)
-
-
-# --- preview, samples, tests ----------------------------------------------------------------------
-@login_required
-@require_POST
-def mapping_preview(request, workspace_id, mapping_id):
-    mapping = _mapping(request, workspace_id, mapping_id)
-    context = {"mapping": mapping, "can_edit": request.membership.has_role(Role.EDITOR)}
-    try:
-        record, current = _preview_input(request, mapping)
-    except ValidationError as error:
-        context["error"] = " ".join(_messages_of(error))
-        return render(request, "mappings/_preview.html", context)
-    preview = services.mapping_preview(mapping=mapping, record=record, current=current)
-    context.update(
-        preview=preview,
-        record_json=json.dumps(record, indent=2, ensure_ascii=False),
-        current_json=json.dumps(current, indent=2, ensure_ascii=False) if current else "",
-        payload_json=json.dumps(preview.payload, indent=2, ensure_ascii=False),
-    )
-    return render(request, "mappings/_preview.html", context)
-
-
-def _preview_input(request, mapping):
-    sample_id = request.POST.get("sample")
-    text = request.POST.get("record", "").strip()
-    if sample_id:
-        sample = mapping.samples.filter(pk=sample_id).first()
-        if sample is None:
-            raise ValidationError("That sample no longer exists.")
-        record = sample.record
-    elif text:
-        record = services.parse_json_record(text, what="sample record")
-    else:
-        raise ValidationError("Choose a saved sample, fetch one, or paste a record as JSON.")
-    current_text = request.POST.get("current", "").strip()
-    current = (
-        services.parse_json_record(current_text, what="target's current record")
-        if current_text
-        else None
-    )
-    return record, current
-
-
-@login_required
-@require_POST
-def sample_new(request, workspace_id, mapping_id):
-    mapping = _mapping(request, workspace_id, mapping_id, Role.EDITOR)
-    errors = []
-    try:
-        if request.POST.get("fetch"):
-            services.sample_fetch(mapping=mapping)
-        else:
-            record = services.parse_json_record(request.POST.get("record", ""), what="sample")
-            services.sample_create(
-                mapping=mapping, name=request.POST.get("name", ""), record=record
-            )
-    except ValidationError as error:
-        errors = _messages_of(error)
-    return _editor_body(request, mapping, errors=errors)
-
-
-@login_required
-@require_POST
-def sample_delete(request, workspace_id, mapping_id, sample_id):
-    mapping = _mapping(request, workspace_id, mapping_id, Role.EDITOR)
-    services.sample_delete(sample=get_object_or_404(MappingSample, pk=sample_id, mapping=mapping))
-    return _editor_body(request, mapping)
-
-
-@login_required
-@require_POST
-def test_new(request, workspace_id, mapping_id):
-    mapping = _mapping(request, workspace_id, mapping_id, Role.EDITOR)
-    errors = []
-    try:
-        record = services.parse_json_record(request.POST.get("record", ""), what="test input")
-        expected = services.parse_json_record(
-            request.POST.get("expected", ""), what="expected output"
-        )
-        current_text = request.POST.get("current", "").strip()
-        current = (
-            services.parse_json_record(current_text, what="current record")
-            if current_text
-            else None
-        )
-        services.test_create(
-            mapping=mapping,
-            name=request.POST.get("name", ""),
-            source_record=record,
-            current_record=current,
-            expected_payload=expected,
-        )
-    except ValidationError as error:
-        errors = _messages_of(error)
-    return _editor_body(request, mapping, errors=errors)
-
-
-@login_required
-@require_POST
-def test_delete(request, workspace_id, mapping_id, test_id):
-    mapping = _mapping(request, workspace_id, mapping_id, Role.EDITOR)
-    services.test_delete(test=get_object_or_404(MappingTest, pk=test_id, mapping=mapping))
-    return _editor_body(request, mapping)
-
-
-@login_required
-@require_POST
-def mapping_recheck(request, workspace_id, mapping_id):
-    """Check again now, reading the providers' fields fresh (a custom field may be gone)."""
-    mapping = _mapping(request, workspace_id, mapping_id, Role.EDITOR)
-    services.mapping_check(mapping=mapping, fresh=True)
-    return _editor_body(request, mapping)
+            errors = error_messages(error)
+    return editor_body(request, mapping, errors=errors)

@@ -375,8 +375,9 @@ def test_use_sandbox_fills_the_highlevel_token_form(owner_client, workspace, des
     data = {"name": "HL token", "sandbox": "1", "setting_location_id": described["location_id"]}
     response = owner_client.post(url, data)
     connection = Connection.objects.get(name="HL token")
-    assert connection.get_credentials()["private_integration_token"] == (
-        described["private_integration_token"]
+    assert (
+        connection.get_credentials()["private_integration_token"]
+        == (described["private_integration_token"])
     )
     assert response.url == setup_url(connection, "access")
     assert run_test(owner_client, connection) and connection.status == "connected"

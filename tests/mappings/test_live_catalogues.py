@@ -11,6 +11,8 @@ from integrations.providers.highlevel.sandbox import connection_values as highle
 from integrations.sandbox.server import SandboxOptions, start_in_thread, stop
 from mappings import services
 from mappings.catalogues import field_catalogue
+from mappings.checks import mapping_ready_for_live
+from mappings.preview import mapping_preview
 from tests.factories import ConnectionFactory
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +87,7 @@ def test_deleting_a_highlevel_custom_field_is_flagged_as_drift(mapping, owner, s
     }
     mapping = services.rule_save(mapping=mapping, user=owner, rule=rule)
     assert mapping.problems == []
-    preview = services.mapping_preview(mapping=mapping, record={"stats": {"numberOfOrders": 4}})
+    preview = mapping_preview(mapping=mapping, record={"stats": {"numberOfOrders": 4}})
     assert preview.payload["customFields"] == [{"id": field.extra["id"], "field_value": 4}]
 
     # Somebody deletes the custom field in HighLevel.
@@ -94,11 +96,11 @@ def test_deleting_a_highlevel_custom_field_is_flagged_as_drift(mapping, owner, s
     removed = next(d for d in definitions if d["id"] == field.extra["id"])
     definitions.remove(removed)
     try:
-        reasons = services.mapping_ready_for_live(mapping=mapping)
+        reasons = mapping_ready_for_live(mapping=mapping)
         mapping.refresh_from_db()
         assert [p["kind"] for p in mapping.problems] == ["drift"]
         assert field.extra["id"] in mapping.problems[0]["field"] + mapping.problems[0]["reason"]
         assert reasons and "drift" in reasons[0]
-        assert services.mapping_preview(mapping=mapping, record={}).error
+        assert mapping_preview(mapping=mapping, record={}).error
     finally:
         definitions.append(removed)

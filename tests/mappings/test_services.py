@@ -6,7 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from mappings import services
+from mappings.checks import mapping_ready_for_live
 from mappings.models import Mapping, MappingVersion
+from mappings.preview import mapping_preview
 
 pytestmark = pytest.mark.django_db
 
@@ -92,13 +94,13 @@ def test_drift_is_flagged_when_a_rule_names_a_field_the_provider_does_not_have(w
     assert kinds == {"drift"}
     assert any("noSuchEcwidField" in p["field"] + p["reason"] for p in mapping.problems)
     assert not mapping.is_healthy
-    assert services.mapping_ready_for_live(mapping=mapping)
+    assert mapping_ready_for_live(mapping=mapping)
 
 
 def test_preview_shows_values_changes_and_problems(workspace, owner):
     mapping = _blank(workspace, owner)
     mapping = services.rule_save(mapping=mapping, user=owner, rule=EMAIL_RULE)
-    preview = services.mapping_preview(
+    preview = mapping_preview(
         mapping=mapping, record={"email": "  Ana@Example.COM "}, current={"email": "old@x.io"}
     )
     assert preview.payload == {"email": "ana@example.com"}
@@ -109,9 +111,9 @@ def test_preview_shows_values_changes_and_problems(workspace, owner):
         "old@x.io",
         True,
     )
-    missing = services.mapping_preview(mapping=mapping, record={"email": ""})
+    missing = mapping_preview(mapping=mapping, record={"email": ""})
     assert missing.problems and missing.problems[0].field == "email"
-    broken = services.mapping_preview(mapping=mapping, record={"email": "not-an-address"})
+    broken = mapping_preview(mapping=mapping, record={"email": "not-an-address"})
     assert broken.problems, "an invalid e-mail is a problem, never a silent value"
 
 
@@ -125,7 +127,7 @@ def test_mapping_tests_run_on_every_save_and_block_going_live(workspace, owner):
         expected_payload={"email": "a@b.co"},
     )
     assert test.passed is True
-    assert services.mapping_ready_for_live(mapping=mapping) == []
+    assert mapping_ready_for_live(mapping=mapping) == []
     # Change the rule so the output differs: the test fails on save, with the difference.
     mapping = services.rule_save(
         mapping=mapping,
@@ -137,7 +139,7 @@ def test_mapping_tests_run_on_every_save_and_block_going_live(workspace, owner):
     assert test.passed is False
     assert test.differences == [{"field": "email", "expected": "a@b.co", "actual": "A@B.CO"}]
     assert any(p["kind"] == "test" for p in mapping.problems)
-    assert services.mapping_ready_for_live(mapping=mapping)
+    assert mapping_ready_for_live(mapping=mapping)
     with pytest.raises(ValidationError, match="already has a test"):
         services.test_create(
             mapping=mapping, name="Lower-cases", source_record={}, expected_payload={}

@@ -12,13 +12,12 @@ from dataclasses import replace
 
 from integrations.providers.cin7.sandbox import control, customers, hooks, seed
 from integrations.providers.cin7.sandbox.knobs import Knobs, problems
+from integrations.sandbox.control import ControlPanel, apply_knobs
+from integrations.sandbox.delivery import WebhookSender
 from integrations.sandbox.kit import (
-    ControlPanel,
     Faults,
     RateLimiter,
     Stats,
-    WebhookSender,
-    apply_knobs,
     retry_after_header,
     status_phrase,
     utc_now_iso,

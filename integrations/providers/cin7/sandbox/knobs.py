@@ -55,7 +55,7 @@ POSITIVE = ("rate_limit", "rate_limit_window_s", "default_limit", "max_limit", "
 
 
 def problems(changes: dict) -> list[str]:
-    """Checks that kit.apply_knobs does not make: fixed choices and values that must be > 0."""
+    """Checks that control.apply_knobs does not make: fixed choices and values that must be > 0."""
     found = []
     for name, allowed in CHOICES.items():
         if name in changes and changes[name] not in allowed:

@@ -24,15 +24,8 @@ from urllib.parse import parse_qs
 from integrations.providers.cscart.sandbox import seed
 from integrations.providers.cscart.sandbox.errors import api_error
 from integrations.providers.cscart.sandbox.users import GROUP_KIND, KIND, Users
-from integrations.sandbox.kit import (
-    ControlPanel,
-    FaultKnobs,
-    Faults,
-    RateLimiter,
-    Stats,
-    apply_knobs,
-    retry_after_header,
-)
+from integrations.sandbox.control import ControlPanel, apply_knobs
+from integrations.sandbox.kit import FaultKnobs, Faults, RateLimiter, Stats, retry_after_header
 from integrations.sandbox.server import SandboxApp, SandboxOptions
 from integrations.sandbox.store import Store
 from integrations.sandbox.web import HTTPError, Request, Response, json_response

@@ -16,15 +16,8 @@ from integrations.providers.ecwid.sandbox import control, customers, seed
 from integrations.providers.ecwid.sandbox.events import Events
 from integrations.providers.ecwid.sandbox.knobs import Knobs
 from integrations.providers.ecwid.sandbox.records import error
-from integrations.sandbox.kit import (
-    ControlPanel,
-    Faults,
-    RateLimiter,
-    Stats,
-    apply_knobs,
-    retry_after_header,
-    status_phrase,
-)
+from integrations.sandbox.control import ControlPanel, apply_knobs
+from integrations.sandbox.kit import Faults, RateLimiter, Stats, retry_after_header, status_phrase
 from integrations.sandbox.server import SandboxApp, SandboxOptions
 from integrations.sandbox.store import Store
 from integrations.sandbox.web import HTTPError, Request, Response, Router, json_response

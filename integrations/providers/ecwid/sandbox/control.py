@@ -1,4 +1,4 @@
-"""`/ecwid/_control`: the shared control panel (integrations.sandbox.kit.ControlPanel) plus
+"""`/ecwid/_control`: the shared control panel (integrations.sandbox.control.ControlPanel) plus
 what Ecwid's sandbox adds. Test mode only.
 
 POST /_control                 knobs (knobs.py) and the actions

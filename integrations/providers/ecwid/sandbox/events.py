@@ -15,7 +15,8 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from integrations.providers.ecwid.sandbox.knobs import Knobs
-from integrations.sandbox.kit import Stats, WebhookSender
+from integrations.sandbox.delivery import WebhookSender
+from integrations.sandbox.kit import Stats
 
 SIGNATURE_HEADER = "X-Ecwid-Webhook-Signature"
 

@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 from integrations.providers.highlevel.sandbox.config import Config
 from integrations.providers.highlevel.sandbox.records import iso, now_ms
-from integrations.sandbox.kit import Stats, WebhookSender
+from integrations.sandbox.delivery import WebhookSender
+from integrations.sandbox.kit import Stats
 from integrations.sandbox.store import Store
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from integrations.providers.orderspace.sandbox.knobs import Knobs
 from integrations.providers.orderspace.sandbox.records import Invalid, bad_request, not_found
-from integrations.sandbox.kit import WebhookSender
+from integrations.sandbox.delivery import WebhookSender
 from integrations.sandbox.store import Store
 
 KIND = "webhook"

@@ -13,16 +13,9 @@ import uuid
 
 from integrations.providers.shift4shop.sandbox import api, control, customers, seed
 from integrations.providers.shift4shop.sandbox.knobs import Knobs
-from integrations.sandbox.kit import (
-    ControlPanel,
-    Faults,
-    RateLimiter,
-    Stats,
-    WebhookSender,
-    apply_knobs,
-    retry_after_header,
-    status_phrase,
-)
+from integrations.sandbox.control import ControlPanel, apply_knobs
+from integrations.sandbox.delivery import WebhookSender
+from integrations.sandbox.kit import Faults, RateLimiter, Stats, retry_after_header, status_phrase
 from integrations.sandbox.server import SandboxApp, SandboxOptions
 from integrations.sandbox.store import Store
 from integrations.sandbox.web import HTTPError, Request, Response, Router, json_response
