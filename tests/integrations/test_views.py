@@ -389,3 +389,21 @@ def test_read_only_never_asks_for_a_write_scope():
         assert all(access_levels.is_read_scope(scope) for scope in read.scopes), info.key
         full = access_levels.level(info, "read_write")
         assert set(full.scopes) == set(info.scopes)
+
+
+def test_detail_shows_what_the_provider_can_do(owner_client, workspace):
+    cin7 = ConnectionFactory(workspace=workspace, provider="cin7")
+    body = owner_client.get(_url("connection-detail", cin7)).content.decode()
+    assert "What Cin7 Core can do" in body
+    assert "records are deactivated, never deleted" in body
+    assert "ModifiedSince" in body
+    cscart = ConnectionFactory(workspace=workspace, provider="cscart")
+    body = owner_client.get(_url("connection-detail", cscart)).content.decode()
+    assert "comparing everything (no webhooks" in body
+
+
+def test_choosing_a_system_shows_each_ones_capabilities(owner_client, workspace):
+    body = owner_client.get(_url("connection-new", workspace=workspace)).content.decode()
+    assert "Sends webhooks · reads what changed" in body  # HighLevel, Ecwid...
+    assert "No webhooks · full comparison" in body  # CS-Cart
+    assert "deactivates instead of deleting" in body  # Cin7
