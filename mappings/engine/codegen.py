@@ -258,11 +258,20 @@ def _rule_lines(
     else:
         ns[f"W{i}"] = rule.write
         add(f"{ind}W{i}(payload, v)")
-    # With nothing current, `v != None` is `v is not None` for every value a transform or a
-    # JSON record can hold, and the identity test skips a rich comparison per field.
-    add(f"{ind}if v is not None:" if creating else f"{ind}if v != old:")
     # tuple.__new__ skips NamedTuple's Python-level __new__: same object, a third of the cost.
-    add(f"{ind}    changes.append(_tuple_new(Change, (T{i}, {old}, v, ID{i})))")
+    change = f"changes.append(_tuple_new(Change, (T{i}, {old}, v, ID{i})))"
+    if not creating:
+        add(f"{ind}if v != old:")
+        add(f"{ind}    {change}")
+    elif rule.coerce is None and rule.mode != "append":
+        # Nothing is current, so every value written is a change: v passed the emptiness
+        # check above (None is empty) or is the default, which is never None.
+        add(f"{ind}{change}")
+    else:
+        # With nothing current, `v != None` is `v is not None` for every value a transform
+        # or a JSON record can hold, and the identity test skips a rich comparison.
+        add(f"{ind}if v is not None:")
+        add(f"{ind}    {change}")
     add(f"{ind}break")
     return out
 

@@ -4,11 +4,12 @@
 50,000 records/s. So for the common spellings ("+1 415-555-0123", "(415) 555-0123": digits
 with ASCII spaces, dashes, dots and brackets) we validate against the same phonenumbers
 metadata ourselves: the same country-code extraction, the same region choice and the same
-per-type patterns; any input that parse might rewrite (an international or national prefix,
-a national number starting with the country code) goes the slow way, as does every number
-the fast path does not accept. So the fast path only ever answers with the string
-phonenumbers itself would give. tests/mappings/engine/test_phones.py holds
-the two paths to the same answers.
+per-type patterns. A national number that starts with a national prefix or the country code
+("020 7946 0958", "1-415-555-0123") is read by parse's own steps for that case, called as
+they are. Anything else parse might rewrite (an international prefix, a national prefix
+after "+<code>") goes the slow way, as does every number the fast path does not accept. So
+the fast path only ever answers with the string phonenumbers itself would give.
+tests/mappings/engine/test_phones.py holds the two paths to the same answers.
 """
 
 import re
@@ -124,12 +125,16 @@ def _country(country_code: int) -> tuple:
 
 @cache
 def _region(region: str):
-    """(country code, IDD prefix pattern or None) for a default region."""
+    """(country code, IDD prefix pattern or None, national prefix test or None, metadata)
+    for a default region."""
     metadata = PhoneMetadata.metadata_for_region(region, None)
     if metadata is None:
-        return None, None
+        return None, None, None, None
     idd = re.compile(metadata.international_prefix) if metadata.international_prefix else None
-    return metadata.country_code, idd
+    national_prefix = None
+    if metadata.national_prefix_for_parsing:
+        national_prefix = re.compile(metadata.national_prefix_for_parsing).match
+    return metadata.country_code, idd, national_prefix, metadata
 
 
 def _strip_punctuation(text: str) -> str:
@@ -150,7 +155,7 @@ def fast_e164(text: str, region: str = "US") -> str | None:
 def fast_path(region: str):
     """fast_e164 for one default region, as a function of the text alone: the region's
     country code and IDD prefix are looked up once, not per number."""
-    code, idd = _region(region)
+    code, idd, national_prefix, metadata = _region(region)
     idd_match = None if idd is None else idd.match
     code_text = str(code)
     codes = _CODES
@@ -193,29 +198,89 @@ def fast_path(region: str):
                     return None
             if code is None or not 2 <= len(nsn) <= 15:
                 return None
-            if (idd_match is not None and idd_match(nsn)) or nsn.startswith(code_text):
-                return None  # phonenumbers might read an international prefix or country code
+            if idd_match is not None and idd_match(nsn):
+                return None  # phonenumbers might read an international prefix
+            if nsn.startswith(code_text) or (national_prefix is not None and national_prefix(nsn)):
+                # "1-415-555-0123", "020 7946 0958": parse may take the country code or the
+                # national prefix off; it is worked out as parse does it.
+                return _national_rewritten(nsn, region, metadata)
             country_code = code
-        length = len(nsn)
-        if length < 2:
+        if len(nsn) < 2:
             return None
         country = countries.get(country_code) or _country(country_code)
-        plus_code, prefix, entries = country
-        if prefix is not None and prefix(nsn):
+        if country[1] is not None and country[1](nsn):
             return None  # parse might strip a national prefix here: let phonenumbers decide
-        for leading, matchers, region_rules in entries:
-            if leading is not None and leading(nsn) is None:
-                continue
-            fullmatch = matchers.get(length, _UNBUILT)
-            if fullmatch is _UNBUILT:
-                fullmatch = region_rules.matcher(length)
-            if fullmatch is not None and fullmatch(nsn) is not None:
-                return plus_code + nsn
-            if leading is not None:
-                return None  # the region its leading digits chose says invalid
-        return None
+        return _e164_if_valid(country, nsn)
 
     return fast
+
+
+def _e164_if_valid(country: tuple, nsn: str) -> str | None:
+    """ "+<code><nsn>" if phonenumbers' is_valid_number would accept the number, else None."""
+    plus_code, _prefix, entries = country
+    length = len(nsn)
+    for leading, matchers, region_rules in entries:
+        if leading is not None and leading(nsn) is None:
+            continue
+        fullmatch = matchers.get(length, _UNBUILT)
+        if fullmatch is _UNBUILT:
+            fullmatch = region_rules.matcher(length)
+        if fullmatch is not None and fullmatch(nsn) is not None:
+            return plus_code + nsn
+        if leading is not None:
+            return None  # the region its leading digits chose says invalid
+    return None
+
+
+try:
+    # parse's own steps for a national number, used as they are (they are what parse runs):
+    # taking off a national prefix or carrier code, the general pattern, the length test.
+    from phonenumbers.phonenumberutil import (
+        ValidationResult,
+        _match_national_number,
+        _maybe_strip_national_prefix_carrier_code,
+        _test_number_length,
+    )
+
+    _KEEP_PREFIX = (
+        ValidationResult.TOO_SHORT,
+        ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
+        ValidationResult.INVALID_LENGTH,
+    )
+except ImportError:  # another phonenumbers: such numbers all take the slow path
+    _maybe_strip_national_prefix_carrier_code = None
+
+
+def _national_rewritten(digits: str, region: str, metadata) -> str | None:
+    """phonenumbers.parse(digits, region) + is_valid_number + E.164, for ASCII digits that
+    parse reads without an international prefix, following parse step by step
+    (_maybe_extract_country_code's default-country branch, then the national prefix)."""
+    if _maybe_strip_national_prefix_carrier_code is None or len(digits) < 3:
+        return None  # with two digits parse's viability test depends on the punctuation
+    code = metadata.country_code
+    code_text = str(code)
+    nsn = None
+    if digits.startswith(code_text):
+        general = metadata.general_desc
+        potential = _maybe_strip_national_prefix_carrier_code(digits[len(code_text) :], metadata)[1]
+        if (
+            not _match_national_number(digits, general, False)
+            and _match_national_number(potential, general, False)
+        ) or _test_number_length(digits, metadata) == ValidationResult.TOO_LONG:
+            nsn = potential  # read as the country code and a national number
+            main_region = phonenumbers.region_code_for_country_code(code)
+            if main_region != region:
+                metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, main_region)
+    if nsn is None:
+        nsn = digits
+    if len(nsn) < 2:
+        return None  # parse says "too short": its own message, from the slow path
+    potential = _maybe_strip_national_prefix_carrier_code(nsn, metadata)[1]
+    if _test_number_length(potential, metadata) not in _KEEP_PREFIX:
+        nsn = potential
+    if not 2 <= len(nsn) <= 17:
+        return None
+    return _e164_if_valid(_countries.get(code) or _country(code), nsn)
 
 
 def slow_e164(text: str, region: str) -> str:

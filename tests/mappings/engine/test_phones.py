@@ -73,8 +73,6 @@ def test_fast_path_common_spellings(text, region, expected):
 @pytest.mark.parametrize(
     ("text", "region"),
     [
-        ("020 7946 0958", "GB"),  # national prefix 0: phonenumbers strips it
-        ("1-415-555-0123", "US"),  # national prefix 1
         ("011 44 20 7946 0958", "US"),  # an IDD prefix
         ("0044 20 7946 0958", "GB"),
         ("+1 800 FLOWERS", "US"),  # letters
@@ -117,3 +115,77 @@ def test_other_scripts_digits_never_come_out_of_the_fast_path(text):
     if fast is not None:
         assert fast.isascii()
         assert fast == slow_or_none(text, "US")
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "expected"),
+    [
+        ("020 7946 0958", "GB", "+442079460958"),  # national prefix 0: parse strips it
+        ("1-415-555-0123", "US", "+14155550123"),  # national prefix (and country code) 1
+        ("1 (212) 555-0100", "CA", "+12125550100"),  # Canada reads NANP numbers the same way
+        ("0044 20 7946 0958", "GB", None),  # IDD prefix: left to phonenumbers
+    ],
+)
+def test_national_prefix_and_country_code_are_read_as_parse_reads_them(text, region, expected):
+    assert fast_e164(text, region) == expected
+    assert to_e164(text, region) == slow_e164(text, region)
+
+
+# Default regions that are not their country code's main region read national prefixes
+# their own way (Guernsey, Jersey, Isle of Man under +44; Canada, Jamaica under +1...).
+ALL_REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.from_regex(r"\A[0-9][0-9 ().-]{2,18}\Z"),
+    st.sampled_from(ALL_REGIONS),
+)
+def test_national_numbers_agree_for_every_default_region(text, region):
+    fast = fast_e164(text, region)
+    if fast is not None:
+        assert fast == slow_or_none(text, region)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.sampled_from(ALL_REGIONS), st.data())
+def test_numbers_written_with_prefixes_agree(region, data):
+    """National prefix or country code first, then a plausible national number: the inputs
+    the rewrite handles, so that it is exercised, not just reached."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    starts = [str(metadata.country_code)]
+    if metadata.national_prefix:
+        starts.append(metadata.national_prefix)
+    start = data.draw(st.sampled_from(starts))
+    rest = data.draw(st.from_regex(r"\A[0-9]{4,12}\Z"))
+    separator = data.draw(st.sampled_from(["", " ", "-", " (", "."]))
+    text = start + separator + rest
+    fast = fast_e164(text, region)
+    if fast is not None:
+        assert fast == slow_or_none(text, region)
+
+
+def test_prefixed_spellings_of_every_example_number_agree():
+    """Every region's example numbers written nationally, with the country code but no "+",
+    and with a stray national prefix, read with their own and with other default regions
+    (some of them not their code's main region): where the fast path answers, it is
+    phonenumbers' answer, and it answers often enough to matter."""
+    answered = 0
+    for region, number in example_numbers():
+        nsn = phonenumbers.national_significant_number(number)
+        code = str(number.country_code)
+        texts = [
+            phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL),
+            code + nsn,
+            f"{code} {nsn}",
+            f"{code}-{nsn[:-1]}",
+            "0" + nsn,
+            "1" + nsn,
+        ]
+        for text in texts:
+            for default_region in (region, "US", "GB", "CA", "GG", "IT"):
+                fast = fast_e164(text, default_region)
+                if fast is not None:
+                    answered += 1
+                    assert fast == slow_or_none(text, default_region), (text, default_region)
+    assert answered > 5000, answered
