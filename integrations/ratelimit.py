@@ -105,6 +105,8 @@ return count
 
 
 class RedisBudget:
+    PREFIX = "ratebudget"
+
     def __init__(self, url: str):
         import redis
 
@@ -114,7 +116,7 @@ class RedisBudget:
         self._counter = 0
 
     def _keys(self, key: str) -> list[str]:
-        return [f"ratebudget:{key}:hits", f"ratebudget:{key}:blocked"]
+        return [f"{self.PREFIX}:{key}:hits", f"{self.PREFIX}:{key}:blocked"]
 
     def _member(self) -> str:
         self._counter += 1
@@ -140,6 +142,12 @@ class RedisBudget:
 
     def reset(self, key: str) -> None:
         self.redis.delete(*self._keys(key))
+
+    def reset_all(self) -> None:
+        """Forget every key's window and block (tests: a budget outlives the test's
+        transaction in Redis, unlike in the database)."""
+        for key in self.redis.scan_iter(match=f"{self.PREFIX}:*", count=500):
+            self.redis.delete(key)
 
 
 @cache

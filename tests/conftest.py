@@ -69,3 +69,15 @@ def user_factory(db):
 def _fast_password_hashing(settings):
     # Password hashing is deliberately slow; tests create hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_budgets():
+    """In the database a rate budget goes with the test's transaction; in Redis (CI's second
+    pass) it would outlive the test, so one test's block would slow or fail the next."""
+    from integrations.ratelimit import RedisBudget, get_budget
+
+    budget = get_budget()
+    if isinstance(budget, RedisBudget):
+        budget.reset_all()
+    yield
