@@ -9,7 +9,7 @@ of the connection being reconnected (same id, so its flows keep working).
 """
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import import_module
 
 from django.urls import reverse
@@ -37,6 +37,9 @@ class OAuthApp:
     client_secret: str
     base_url: str = ""
     authorize_url: str = ""
+    # Non-secret settings the sandbox publishes for verifying its webhooks (its public keys),
+    # saved on the connection so events it sends to this app verify.
+    webhook_settings: dict = field(default_factory=dict)
 
 
 def auth_module(provider: ProviderInfo):
@@ -55,13 +58,19 @@ def is_oauth_connection(connection) -> bool:
     return "refresh_token" in connection.get_credentials()
 
 
-def app_from_sandbox(described: dict) -> OAuthApp:
-    return OAuthApp(
-        client_id=described["client_id"],
-        client_secret=described["client_secret"],
-        base_url=described.get("base_url", ""),
-        authorize_url=described.get("authorize_url", ""),
-    )
+def sandbox_webhook_settings(provider: ProviderInfo, described: dict | None) -> dict:
+    """The webhook verification settings (`webhook_*`) the provider's sandbox gives a
+    connection, so its signed events verify for an OAuth connection too."""
+    if not described:
+        return {}
+    try:
+        module = import_module(f"integrations.providers.{provider.key}.sandbox")
+    except ImportError:
+        return {}
+    if not hasattr(module, "connection_values"):
+        return {}
+    _, settings = module.connection_values(described)
+    return {key: value for key, value in settings.items() if key.startswith("webhook_")}
 
 
 def app_from_connection(connection) -> OAuthApp:
@@ -108,6 +117,7 @@ def flow_start(
                 "client_secret": app.client_secret,
                 "base_url": app.base_url,
                 "authorize_url": app.authorize_url,
+                "webhook_settings": app.webhook_settings,
             }
         ),
     }
@@ -187,6 +197,7 @@ def flow_finish(request, *, provider_key: str, params) -> FlowResult:
         settings["authorize_url"] = app.authorize_url
     if pending.get("access"):
         settings["access"] = pending["access"]
+    settings.update(app.webhook_settings)
     return FlowResult(
         provider=provider,
         workspace_id=pending["workspace_id"],

@@ -153,6 +153,7 @@ def _oauth_step(request, membership, provider: ProviderInfo, use_sandbox: bool):
                 client_secret=form.client_secret_value(),
                 base_url=(described or {}).get("base_url", ""),
                 authorize_url=(described or {}).get("authorize_url", ""),
+                webhook_settings=oauth_flow.sandbox_webhook_settings(provider, described),
             )
             url = oauth_flow.flow_start(
                 request,

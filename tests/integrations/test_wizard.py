@@ -134,6 +134,9 @@ def test_oauth_round_trip_creates_a_connected_oauth_connection(
     assert connection.scopes == ["contacts.readonly", "contacts.write"]
     assert connection.settings["location_id"] == described["location_id"]
     assert connection.settings["base_url"] == described["base_url"]
+    # The sandbox's webhook keys come along, so the events it signs verify for this app.
+    assert connection.settings["webhook_public_key"] == described["webhook_public_key"]
+    assert connection.settings["webhook_rsa_public_key"] == described["webhook_rsa_public_key"]
     assert connection.token_expires_at is not None and connection.token_refreshed_at is not None
     audit = ConnectionAudit.objects.get(connection=connection)
     assert audit.action == "created" and audit.actor == owner

@@ -117,3 +117,19 @@ def test_it_refuses_a_webhook_base_that_is_not_a_url():
     _, err = process.communicate(timeout=30)
     assert process.returncode != 0
     assert "--webhook-base must be an http(s) URL" in err
+
+
+def test_sandboxes_that_push_to_a_fixed_url_start_with_the_webhook_base():
+    from integrations.providers.ecwid.sandbox import EcwidSandbox
+    from integrations.providers.highlevel.sandbox import HighLevelSandbox
+    from integrations.sandbox.server import SandboxOptions
+
+    options = SandboxOptions(webhook_base="http://127.0.0.1:8000")
+    highlevel = HighLevelSandbox(options, rsa_key_bits=2048)
+    assert highlevel.config.webhook_url == "http://127.0.0.1:8000/webhooks/highlevel/"
+    highlevel.reset_config()
+    assert highlevel.config.webhook_url == "http://127.0.0.1:8000/webhooks/highlevel/"
+    ecwid = EcwidSandbox(options)
+    assert ecwid.knobs.webhook_url == "http://127.0.0.1:8000/webhooks/ecwid/"
+    highlevel.close()
+    ecwid.close()

@@ -137,7 +137,8 @@ class HighLevelSandbox(SandboxApp):
         self.router = self._routes()
 
     def _fresh_config(self) -> Config:
-        config = Config()
+        # The app's registered webhook URL: --webhook-base, unless a knob names another.
+        config = Config(webhook_url=self.default_webhook_url())
         problems = apply_changes(config, self.knobs)
         if problems:
             raise ValueError("; ".join(problems))
