@@ -7,6 +7,7 @@ from django.core.validators import EmailValidator, URLValidator
 from integrations import access_levels
 from integrations.explorer import example_body, fill
 from integrations.explorer_operations import Operation
+from integrations.oauth_flow import oauth_words
 from integrations.providers import ProviderInfo, provider_choices
 
 SECRET_KEPT_HELP = "Saved. Leave empty to keep the saved value, or type a new one to replace it."
@@ -144,7 +145,7 @@ class ConnectionForm(forms.Form):
 
 
 class OAuthAppForm(forms.Form):
-    """Name, the Marketplace app's ID and secret, and the access to ask for."""
+    """Name, the OAuth app's ID and secret, and the access to ask for."""
 
     name = forms.CharField(max_length=100)
     client_id = forms.CharField(label="Client ID", help_text="Marketplace → My Apps → Auth.")
@@ -158,6 +159,7 @@ class OAuthAppForm(forms.Form):
         self.provider = provider
         self.sandbox = sandbox or {}
         self.fields["access"] = _access_field(provider)
+        self.fields["client_id"].help_text = oauth_words(provider)["client_id_help"]
         if self.sandbox:
             self.fields["name"].initial = f"{provider.name} sandbox"
             self.fields["client_id"].initial = self.sandbox.get("client_id")

@@ -40,6 +40,7 @@ class OAuthApp:
     # Non-secret settings the sandbox publishes for verifying its webhooks (its public keys),
     # saved on the connection so events it sends to this app verify.
     webhook_settings: dict = field(default_factory=dict)
+    webhook_credentials: dict = field(default_factory=dict)  # e.g. a signing key: encrypted
 
 
 def auth_module(provider: ProviderInfo):
@@ -58,19 +59,44 @@ def is_oauth_connection(connection) -> bool:
     return "refresh_token" in connection.get_credentials()
 
 
-def sandbox_webhook_settings(provider: ProviderInfo, described: dict | None) -> dict:
-    """The webhook verification settings (`webhook_*`) the provider's sandbox gives a
-    connection, so its signed events verify for an OAuth connection too."""
+def sandbox_webhook_values(provider: ProviderInfo, described: dict | None) -> tuple[dict, dict]:
+    """(settings, credentials): the webhook verification values (`webhook_*`) the provider's
+    sandbox gives a connection, so the events it signs verify for an OAuth connection too."""
     if not described:
-        return {}
+        return {}, {}
     try:
         module = import_module(f"integrations.providers.{provider.key}.sandbox")
     except ImportError:
-        return {}
+        return {}, {}
     if not hasattr(module, "connection_values"):
-        return {}
-    _, settings = module.connection_values(described)
-    return {key: value for key, value in settings.items() if key.startswith("webhook_")}
+        return {}, {}
+    credentials, settings = module.connection_values(described)
+
+    def webhook_only(values: dict) -> dict:
+        return {key: value for key, value in values.items() if key.startswith("webhook_")}
+
+    return webhook_only(settings), webhook_only(credentials)
+
+
+# How the wizard names the two ways of connecting; a provider's auth module may say
+# otherwise with OAUTH_WORDS (Orderspace: public vs private integrations).
+DEFAULT_WORDS = {
+    "default_method": "oauth",
+    "oauth_tab": "Marketplace app (OAuth)",
+    "token_tab": "Credentials",
+    "oauth_intro": (
+        "Sign in at {provider} and pick the sub-account to connect. You need your "
+        "Marketplace app's Client ID and Client secret."
+    ),
+    "client_id_help": "Marketplace → My Apps → Auth.",
+}
+
+
+def oauth_words(provider: ProviderInfo) -> dict:
+    module = auth_module(provider)
+    words = {**DEFAULT_WORDS, **getattr(module, "OAUTH_WORDS", {})}
+    words["oauth_intro"] = words["oauth_intro"].format(provider=provider.name)
+    return words
 
 
 def app_from_connection(connection) -> OAuthApp:
@@ -118,6 +144,7 @@ def flow_start(
                 "base_url": app.base_url,
                 "authorize_url": app.authorize_url,
                 "webhook_settings": app.webhook_settings,
+                "webhook_credentials": app.webhook_credentials,
             }
         ),
     }
@@ -198,6 +225,7 @@ def flow_finish(request, *, provider_key: str, params) -> FlowResult:
     if pending.get("access"):
         settings["access"] = pending["access"]
     settings.update(app.webhook_settings)
+    credentials = {**credentials, **app.webhook_credentials}
     return FlowResult(
         provider=provider,
         workspace_id=pending["workspace_id"],

@@ -15,7 +15,7 @@ def token_refresh_due() -> int:
     """Beat, every 15 minutes: one refresh task per connection whose token is due."""
     from integrations.token_health import connections_due
 
-    ids = list(connections_due().values_list("pk", flat=True))
+    ids = [connection.pk for connection in connections_due()]
     for connection_id in ids:
         token_refresh.delay(connection_id)
     return len(ids)

@@ -37,7 +37,14 @@ def refreshable_providers() -> list[str]:
     return [info.key for info in all_providers() if refresher(info.key) is not None]
 
 
-def connections_due(*, now=None) -> QuerySet[Connection]:
+def connections_due(*, now=None) -> list[Connection]:
+    """OAuth connections whose token expires soon or was not refreshed for a day. Tokens
+    bought with client credentials (Orderspace private integrations) have no refresh token
+    and are bought again on demand, so they are left out."""
+    return [c for c in _candidates(now) if "refresh_token" in c.get_credentials()]
+
+
+def _candidates(now=None) -> QuerySet[Connection]:
     now = now or timezone.now()
     return (
         Connection.objects.filter(

@@ -67,6 +67,7 @@ def _card(provider: ProviderInfo) -> dict:
     return {
         "info": provider,
         "oauth": oauth_flow.supports_oauth(provider),
+        "words": oauth_flow.oauth_words(provider) if oauth_flow.supports_oauth(provider) else {},
         "sandbox": sandbox_values.offers_credentials(provider)
         or (oauth_flow.supports_oauth(provider) and sandbox_values.offers_oauth(provider)),
     }
@@ -83,7 +84,8 @@ def connection_new(request, workspace_id):
             request, "integrations/_wizard_choose.html", {"cards": cards, "current": "choose"}
         )
     oauth = oauth_flow.supports_oauth(provider)
-    method = request.GET.get("method") or ("oauth" if oauth else "token")
+    default = oauth_flow.oauth_words(provider)["default_method"] if oauth else "token"
+    method = request.GET.get("method") or default
     use_sandbox = "1" in (request.GET.get("sandbox"), request.POST.get("sandbox"))
     if method == "oauth" and oauth:
         return _oauth_step(request, membership, provider, use_sandbox)
@@ -95,6 +97,7 @@ def _step_context(provider: ProviderInfo, method: str, **extra) -> dict:
         "provider": provider,
         "method": method,
         "oauth": oauth_flow.supports_oauth(provider),
+        "words": oauth_flow.oauth_words(provider) if oauth_flow.supports_oauth(provider) else {},
         "offers_sandbox": (
             sandbox_values.offers_oauth(provider)
             if method == "oauth"
@@ -148,12 +151,16 @@ def _oauth_step(request, membership, provider: ProviderInfo, use_sandbox: bool):
             form.add_error("name", DUPLICATE_NAME_ERROR)
         else:
             level = access_levels.level(provider, form.cleaned_data["access"])
+            webhook_settings, webhook_credentials = oauth_flow.sandbox_webhook_values(
+                provider, described
+            )
             app = oauth_flow.OAuthApp(
                 client_id=form.cleaned_data["client_id"],
                 client_secret=form.client_secret_value(),
                 base_url=(described or {}).get("base_url", ""),
                 authorize_url=(described or {}).get("authorize_url", ""),
-                webhook_settings=oauth_flow.sandbox_webhook_settings(provider, described),
+                webhook_settings=webhook_settings,
+                webhook_credentials=webhook_credentials,
             )
             url = oauth_flow.flow_start(
                 request,

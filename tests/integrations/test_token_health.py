@@ -45,11 +45,11 @@ def oauth_connection(workspace, described, **fields):  # noqa: F811
 
 def test_due_means_expiring_soon_or_not_refreshed_for_a_day(workspace):
     now = timezone.now()
-    pit = {"private_integration_token": "pit-123456"}
+    oauth = {"access_token": "at-1", "refresh_token": "rt-1", "client_id": "app"}
 
     def make(**fields):
         return ConnectionFactory(
-            workspace=workspace, provider="highlevel", credentials=pit, **fields
+            workspace=workspace, provider="highlevel", credentials=oauth, **fields
         ).pk
 
     expiring = make(token_expires_at=now + REFRESH_AHEAD / 2, token_refreshed_at=now)
@@ -62,15 +62,27 @@ def test_due_means_expiring_soon_or_not_refreshed_for_a_day(workspace):
     disabled = make(token_expires_at=now, status=Connection.Status.DISABLED)
     dead = make(token_expires_at=now, status=Connection.Status.NEEDS_RECONNECT)
     store = ConnectionFactory(workspace=workspace, token_expires_at=now).pk  # no refresher
-    due = set(connections_due().values_list("pk", flat=True))
+    # Client-credentials tokens (Orderspace private integrations) are bought on demand.
+    bought = ConnectionFactory(
+        workspace=workspace,
+        provider="orderspace",
+        credentials={"client_id": "c", "client_secret": "s", "access_token": "at"},
+        token_expires_at=now,
+    ).pk
+    due = {c.pk for c in connections_due()}
     assert due == {expiring, stale, never}
-    assert not due & {fresh, no_token, disabled, dead, store}
+    assert not due & {fresh, no_token, disabled, dead, store, bought}
 
 
 def test_beat_task_fans_out_one_task_per_due_connection(workspace, monkeypatch):
     now = timezone.now()
     due = [
-        ConnectionFactory(workspace=workspace, provider="highlevel", token_expires_at=now).pk
+        ConnectionFactory(
+            workspace=workspace,
+            provider="highlevel",
+            credentials={"access_token": "at", "refresh_token": "rt"},
+            token_expires_at=now,
+        ).pk
         for _ in range(2)
     ]
     sent = []
@@ -120,7 +132,7 @@ def test_a_refused_refresh_needs_reconnect_and_raises_one_alert(workspace, descr
     assert alert.kind == "token_refresh_failed" and alert.workspace == workspace
     assert "Reconnect it" in alert.message
     # Once it needs reconnecting, the beat leaves it alone (no retry storm on a dead token).
-    assert connection.pk not in connections_due().values_list("pk", flat=True)
+    assert connection.pk not in {c.pk for c in connections_due()}
     alert_raise(connection=connection, kind="token_refresh_failed", message="again")
     assert Alert.objects.filter(connection=connection, resolved_at=None).count() == 1
 

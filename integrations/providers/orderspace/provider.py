@@ -8,7 +8,9 @@ PROVIDER = ProviderInfo(
     where_to_find=(
         "Orderspace admin → Integrations → add a Custom Integration (Private): its Client ID "
         "and Client Secret. The webhook signing key is the `signing_key` Orderspace returns "
-        "when a webhook is created; ContactBridge stores it itself when it registers one."
+        "when a webhook is created; ContactBridge stores it itself when it registers one. "
+        "A public integration (OAuth sign-in, which Orderspace enables on request) uses its "
+        "app's Client ID and Client Secret instead."
     ),
     credential_fields=(
         CredentialField("client_id", "Client ID", secret=False),

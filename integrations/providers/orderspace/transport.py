@@ -1,11 +1,15 @@
 """Orderspace specifics of the shared request loop (`integrations.transport`).
 
-- Bearer token from auth.py, bought before expiry; a 401 carrying `error="invalid_token"`
-  in WWW-Authenticate (expired or revoked) buys one new token and retries once.
-- Rate budget: 60 requests a minute per account, shared by every worker (budget key per
-  Private Integration client ID). Orderspace sends no rate-limit headers; its 429 says only
-  "wait at least 60 seconds", so a refusal blocks the key for Retry-After if one is ever
-  sent, else for the whole window.
+- Bearer token from auth.py: a client-credentials token (Private Integration) or a code
+  grant's access token (public integration), renewed before expiry; a 401 (expired or
+  revoked token, reason in WWW-Authenticate) renews once by the connection's own grant and
+  retries once.
+- Rate budget: 60 requests a minute per account, shared by every worker. A Private
+  Integration belongs to one account, so its client ID names the budget; a public app's
+  client ID is shared by every account that installed it, and the token answer names no
+  account, so a code-grant connection has a budget of its own. Orderspace sends no
+  rate-limit headers; its 429 says only "wait at least 60 seconds", so a refusal blocks
+  the key for Retry-After if one is ever sent, else for the whole window.
 - Errors are JSON `{"message": "..."}` except 400, 401 (empty body) and unknown routes (HTML).
 Reference: ../shared/reference/store-platform-apis.md §1.
 """
@@ -38,7 +42,10 @@ class OrderspaceTransport(ApiTransport):
 
     @property
     def budget_key(self) -> str:
-        client_id = self.connection.get_credentials().get("client_id") or "unknown"
+        credentials = self.connection.get_credentials()
+        client_id = credentials.get("client_id") or "unknown"
+        if "refresh_token" in credentials:
+            return f"orderspace:{client_id}:connection-{self.connection.pk}"
         return f"orderspace:{client_id}"
 
     def auth_headers(self) -> dict[str, str]:
@@ -59,7 +66,7 @@ class OrderspaceTransport(ApiTransport):
         if response.status_code != 401:
             return False
         rejected = sent_headers["Authorization"].removeprefix("Bearer ")
-        auth.fetch_access_token(self.connection, rejected_token=rejected)
+        auth.renew_access_token(self.connection, rejected_token=rejected)
         return True
 
     @staticmethod

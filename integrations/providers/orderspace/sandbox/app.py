@@ -1,7 +1,10 @@
 """The Orderspace sandbox, mounted at `/orderspace`: identity server, API v1, webhooks and
 `/_control`.
 
-    POST /oauth/token                 client credentials → 30-minute bearer token
+    POST /oauth/token                 client credentials → 30-minute bearer token; also
+                                      authorization code and refresh token grants [I]
+    GET|POST /oauth/authorize         the public integrations' consent page [I] (the path is
+                                      the `authorize_path` knob; authorization.py)
     GET|POST /v1/customers            list (cursor `starting_after`, `limit` ≤ 200) / create (200)
     GET|PUT|DELETE /v1/customers/ID   get / partial update / delete ({"deleted": true})
     GET /v1/customer_groups, /v1/price_lists, /v1/payment_terms, /v1/tax_rates
@@ -17,6 +20,7 @@ with an empty body and the reason in WWW-Authenticate), the per-account rate lim
     admin_delete_customer: "cu_..."
     expire_tokens: true                     every issued token now answers "expired"
     rotate_client_secret: true              the old secret stops working
+    revoke_grants: true                     the code grants' tokens stop working (app removed)
 """
 
 import random
@@ -24,6 +28,7 @@ import secrets
 import threading
 
 from integrations.providers.orderspace.sandbox import seed
+from integrations.providers.orderspace.sandbox.authorization import Authorizations
 from integrations.providers.orderspace.sandbox.knobs import Knobs, choice_errors
 from integrations.providers.orderspace.sandbox.records import (
     Customers,
@@ -80,6 +85,7 @@ class OrderspaceSandbox(SandboxApp):
                 seed.seed_customers(self.customers, options.seed, options.random_seed)
                 self.store.set_meta("seeded", True)
         self.tokens = Tokens(self.store)
+        self.authorizations = Authorizations(self.store, lambda: self.knobs, self.stats)
         sender = WebhookSender(self.name, lambda: self.knobs, self.stats, options.random_seed)
         self.webhooks = Webhooks(
             self.store,
@@ -102,6 +108,7 @@ class OrderspaceSandbox(SandboxApp):
                 "admin_delete_customer": self._admin_delete,
                 "expire_tokens": lambda _: {"expired": self.tokens.expire_all()},
                 "rotate_client_secret": self._rotate_secret,
+                "revoke_grants": lambda _: {"revoked": self.tokens.revoke_grants()},
             },
             extra=lambda: {
                 "customers": self.customers.count(),
@@ -129,6 +136,7 @@ class OrderspaceSandbox(SandboxApp):
             "base_url": self.base_url,
             "api_url": f"{self.base_url}/v1",  # Orderspace's https://api.orderspace.com/v1
             "token_url": f"{self.base_url}/oauth/token",
+            "authorize_url": f"{self.base_url}{self.knobs.authorize_path}",  # [I]
             "client_id": self.credentials["client_id"],
             "client_secret": self.credentials["client_secret"],
             "webhook_signing_key": self.credentials["admin_signing_key"],
@@ -166,6 +174,11 @@ class OrderspaceSandbox(SandboxApp):
     def handle(self, request: Request) -> Response:
         if request.path == "/_control" or request.path.startswith("/_control/"):
             return self._control(request)
+        if request.path == self.knobs.authorize_path and request.method in ("GET", "POST"):
+            with self.lock:
+                response = self.authorizations.page(request, self.credentials)
+            self.stats.request(f"{request.method} /oauth/authorize", response.status)
+            return response
         return self.router.dispatch(request, self._not_found)
 
     def _control(self, request: Request) -> Response:
@@ -188,9 +201,11 @@ class OrderspaceSandbox(SandboxApp):
             if self.faults.error(self.knobs):
                 raise self._injected_error()
             with self.lock:
-                ttl = self.knobs.token_ttl_seconds
-                response = self.tokens.grant(request, self.credentials, ttl)
+                response, grant_type = self.tokens.grant(
+                    request, self.credentials, self.knobs, self.authorizations.redeem
+                )
             self.stats.bump("tokens_issued")
+            self.stats.bump(f"tokens_issued_by_{grant_type}")
         except HTTPError as error:
             response = error.to_response()
         self.stats.request("POST /oauth/token", response.status)

@@ -36,12 +36,31 @@ class Knobs(FaultKnobs):
     webhooks_for_api_changes: bool = True  # [I] API writes fire webhooks like admin edits
     webhook_batch_ms: int = 200  # [I] how long events gather before one delivery
     webhook_batch_max: int = 50  # [V] up to 50 events per delivery
+    # Public integrations (authorization code). Orderspace documents that the grant exists
+    # but not its pages, so all of this is [I], modelled on Doorkeeper (its identity server).
+    authorize_path: str = "/oauth/authorize"  # [I] the consent page, beside /oauth/token
+    code_ttl_seconds: int = 600  # [I] Doorkeeper's default: codes live 10 minutes
+    refresh_token_rotation: bool = True  # [I] a refresh returns a new refresh token
+    redirect_uris: str = ""  # [I] registered redirect URIs, space-separated ("" = any)
+
+
+RESERVED_PATHS = ("/oauth/token", "/v1", "/_control")
 
 
 def choice_errors(changes: dict) -> list[str]:
-    """Messages for enumerated knobs given a value they do not know."""
-    return [
+    """Messages for enumerated knobs given a value they do not know, and for an authorize
+    path that is not a path or would hide another route."""
+    problems = [
         f"{name} must be one of {', '.join(CHOICES[name])}"
         for name, value in changes.items()
         if name in CHOICES and value not in CHOICES[name]
     ]
+    path = changes.get("authorize_path")
+    if path is not None and not (
+        isinstance(path, str)
+        and path.startswith("/")
+        and len(path) > 1
+        and not any(path == p or path.startswith(p + "/") for p in RESERVED_PATHS)
+    ):
+        problems.append("authorize_path must be a path such as /oauth/authorize")
+    return problems
