@@ -14,6 +14,7 @@ statuses HighLevel sends live but the specs leave out (403, 404, 408, 429, 5xx, 
 a bad search: reference §3, §5-§6) are recorded but have no schema to check."""
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -109,7 +110,12 @@ class Recorder:
         if not self.exchanges:
             return
         if not specs_dir().is_dir():
-            specs_dir_or_skip()
+            # Under CI this fails. In a user's clone without ../shared the test itself has
+            # run (and passed); only this check is missing, which the contract tests report
+            # as skipped, so the test is not hidden as "skipped" too.
+            if os.environ.get("CI"):
+                specs_dir_or_skip()
+            return
         problems = []
         for exchange in self.exchanges:
             try:
