@@ -14,6 +14,7 @@ from importlib import import_module
 
 from django.urls import reverse
 
+from integrations import sandbox_values
 from integrations.crypto import decrypt_credentials, encrypt_credentials
 from integrations.providers import ProviderInfo, get_provider
 
@@ -62,13 +63,8 @@ def is_oauth_connection(connection) -> bool:
 def sandbox_webhook_values(provider: ProviderInfo, described: dict | None) -> tuple[dict, dict]:
     """(settings, credentials): the webhook verification values (`webhook_*`) the provider's
     sandbox gives a connection, so the events it signs verify for an OAuth connection too."""
-    if not described:
-        return {}, {}
-    try:
-        module = import_module(f"integrations.providers.{provider.key}.sandbox")
-    except ImportError:
-        return {}, {}
-    if not hasattr(module, "connection_values"):
+    module = sandbox_values.sandbox_module(provider) if described else None
+    if module is None or not hasattr(module, "connection_values"):
         return {}, {}
     credentials, settings = module.connection_values(described)
 

@@ -22,7 +22,7 @@ def enabled() -> bool:
     return bool(settings.SANDBOX_ENABLED)
 
 
-def _sandbox_module(provider: ProviderInfo):
+def sandbox_module(provider: ProviderInfo):
     if not provider.sandbox:
         return None
     try:
@@ -33,7 +33,7 @@ def _sandbox_module(provider: ProviderInfo):
 
 def offers_credentials(provider: ProviderInfo) -> bool:
     """Whether "Use sandbox" can fill the credentials form for this provider."""
-    module = _sandbox_module(provider)
+    module = sandbox_module(provider)
     return enabled() and module is not None and hasattr(module, "connection_values")
 
 
@@ -58,7 +58,7 @@ def describe(provider: ProviderInfo) -> dict:
 
 def credential_values(provider: ProviderInfo) -> tuple[dict, dict]:
     """(credentials, settings) for a connection to the running sandbox."""
-    module = _sandbox_module(provider)
+    module = sandbox_module(provider)
     if module is None or not hasattr(module, "connection_values"):
         raise SandboxUnavailable(f"{provider.name} has no sandbox credentials to offer yet.")
     credentials, connection_settings = module.connection_values(describe(provider))

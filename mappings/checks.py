@@ -16,7 +16,7 @@ from mappings.models import Mapping, MappingTest
 
 
 # --- what the engine is given -------------------------------------------------------------------
-def engine_options(mapping: Mapping, *, fresh: bool = False) -> dict:
+def engine_options(mapping: Mapping, *, fresh: bool = False, target=None) -> dict:
     """Region and time zone from the source connection (where phone numbers and local times
     come from), custom field definitions from the target's catalogue."""
     source = mapping.source_connection
@@ -25,7 +25,8 @@ def engine_options(mapping: Mapping, *, fresh: bool = False) -> dict:
         "default_region": settings.get("default_region") or "US",
         "timezone": settings.get("timezone") or settings.get("store_timezone") or "UTC",
     }
-    target = field_catalogue(mapping.target_provider, mapping.target_connection, fresh=fresh)
+    if target is None:
+        target = field_catalogue(mapping.target_provider, mapping.target_connection, fresh=fresh)
     if target.custom_fields or target.complete:
         options["custom_fields"] = target.custom_fields
     return options
@@ -54,13 +55,14 @@ def mapping_check(*, mapping: Mapping, fresh: bool = False) -> list[dict]:
     """Spec problems, drift against both catalogues, and mapping tests; stored on the mapping.
     A mapping with any problem is not healthy: flows refuse to write with it."""
     spec = full_spec(mapping)
-    options = engine_options(mapping, fresh=fresh)
+    # One read of each catalogue per check: a fresh HighLevel one is an API call.
+    source = field_catalogue(mapping.source_provider, mapping.source_connection, fresh=fresh)
+    target = field_catalogue(mapping.target_provider, mapping.target_connection, fresh=fresh)
+    options = engine_options(mapping, target=target)
     # The spec's own shape first, without the account's custom fields: a custom field that
     # is gone is drift (the provider changed), not a mistake in the rule.
     structural = {k: v for k, v in options.items() if k != "custom_fields"}
     problems = [_problem_dict(p, "spec") for p in engine.validate_spec(spec, options=structural)]
-    source = field_catalogue(mapping.source_provider, mapping.source_connection, fresh=fresh)
-    target = field_catalogue(mapping.target_provider, mapping.target_connection, fresh=fresh)
     if not problems:
         drift = engine.check_drift(
             spec, _known_paths(source, spec), _known_paths(target, spec), options=options

@@ -15,6 +15,7 @@ from integrations.providers import get_provider
 from integrations.providers.orderspace.sandbox import OrderspaceSandbox
 from integrations.sandbox.server import SandboxOptions, start_in_thread, stop
 from tests.integrations.providers.orderspace.consent import consent
+from tests.integrations.test_wizard import new_url, setup_url
 
 TIMEOUT = 10
 CALLBACK = "http://testserver/oauth/orderspace/callback/"
@@ -40,11 +41,6 @@ def stats(described) -> dict:
     return requests.get(described["control_url"], timeout=TIMEOUT).json()["stats"]
 
 
-def new_url(workspace, **query) -> str:
-    url = reverse("integrations:connection-new", args=[workspace.pk])
-    return url + "?" + "&".join(f"{k}={v}" for k, v in query.items())
-
-
 def start_oauth(client, workspace, described, access="read_write", name="OS public app"):
     """Submit the OAuth step with "Use sandbox"; returns the Orderspace URL we are sent to."""
     response = client.post(
@@ -53,11 +49,6 @@ def start_oauth(client, workspace, described, access="read_write", name="OS publ
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     return response.url
-
-
-def setup_url(connection, step="test") -> str:
-    url = reverse("integrations:connection-setup", args=[connection.workspace_id, connection.pk])
-    return f"{url}?step={step}"
 
 
 def connect_by_oauth(client, workspace, described, access="read_write") -> Connection:
