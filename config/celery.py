@@ -24,10 +24,16 @@ app.autodiscover_tasks()
 
 
 @app.on_after_configure.connect
-def _schedule_token_refresh(sender, **kwargs):
+def _schedule_periodic_tasks(sender, **kwargs):
     # OAuth tokens are refreshed ahead of expiry and at least daily (integrations.token_health).
     sender.add_periodic_task(
         15 * 60.0, sender.signature("integrations.tasks.token_refresh_due"), name="token-refresh"
+    )
+    # Webhook rows whose wait (confirmation cap, retry backoff) is over or whose worker died.
+    sender.add_periodic_task(
+        5 * 60.0,
+        sender.signature("integrations.tasks.webhook_targets_sweep"),
+        name="webhook-targets-sweep",
     )
 
 

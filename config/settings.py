@@ -1,6 +1,7 @@
 """The only settings module. Everything that differs between machines comes from the
 environment (see .env.example); nothing here needs editing to deploy."""
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -11,14 +12,16 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import env_bool, env_int, env_list, env_secret, env_str, load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # `make run` writes .env on first start; tests set DOTENV_PATH empty so a developer's .env
-# never leaks into the suite.
+# never leaks into the suite. Loaded before any other setting is read, so each of them
+# (VAR_DIR too) can come from it.
 _dotenv = env_str("DOTENV_PATH", str(BASE_DIR / ".env"))
 if _dotenv:
     load_dotenv(Path(_dotenv))
+
+VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -64,6 +67,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -72,11 +76,13 @@ INSTALLED_APPS = [
     "accounts",
     "integrations",
     "mappings",
+    "alerts",
     "diagnostics",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -124,10 +130,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # A file, not memory, so a Celery worker process started by a test sees the same data.
-    # TEST_DB_NAME lets several test runs share a checkout without sharing a database.
+    # A file, not memory, so a Celery worker process started by a test sees the same data
+    # (tests hand it the path). One file per test run, so runs sharing a checkout never share
+    # a database; TEST_DB_NAME names it.
     DATABASES["default"]["TEST"] = {
-        "NAME": str(VAR_DIR / env_str("TEST_DB_NAME", "test-contactbridge.sqlite3"))
+        "NAME": str(VAR_DIR / env_str("TEST_DB_NAME", f"test-contactbridge-{os.getpid()}.sqlite3"))
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -161,6 +168,11 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
+# Sign-up, password reset and sign-in never say whether an address has an account. allauth can
+# only keep that promise at sign-up when verification is mandatory; our sign-up form asks every
+# new address to confirm itself before signing in, whatever this setting (accounts/forms.py).
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_SIGNUP_OPEN = env_bool("SIGNUP_OPEN", False)
 # allauth's defaults, written out so they are visibly on: failed logins per IP and per e-mail.
 ACCOUNT_RATE_LIMITS = {
@@ -194,13 +206,43 @@ _secure_cookies = env_bool("SECURE_COOKIES", not DEBUG)
 SESSION_COOKIE_SECURE = _secure_cookies
 CSRF_COOKIE_SECURE = _secure_cookies
 SESSION_COOKIE_HTTPONLY = True
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+_behind_https_proxy = env_bool("BEHIND_HTTPS_PROXY", False)
+if _behind_https_proxy:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind the TLS proxy: plain http is redirected and browsers are told to use https only (HSTS,
+# a year by default). /health/ stays reachable over plain http for load-balancer probes.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _behind_https_proxy)
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if _behind_https_proxy else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading commits the whole registered domain to https in every browser, for months; only
+# its owner can decide that, so it is opt-in and Django's reminder (W021) is silenced.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_HTTPS_PROXY", False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy (django-csp 4): scripts, styles and everything else from this site
+# only; htmx and our JS are static files, templates carry no inline script, event handler or
+# style attribute. allauth's TOTP QR code is a data: image. No form-action: the OAuth wizard's
+# form is answered by a redirect to the provider, which form-action 'self' would block.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Error pages and error e-mails never show credentials, signing keys or tokens, DEBUG or not.
+DEFAULT_EXCEPTION_REPORTER = "integrations.redaction.SecretSafeExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "integrations.redaction.SecretSafeExceptionReporterFilter"
 
 # --- Static files -------------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -252,6 +294,9 @@ RATE_BUDGET_REDIS_URL = env_str(
 )
 # Webhooks older (or further in the future) than this are refused as replays.
 WEBHOOK_MAX_AGE_SECONDS = env_int("WEBHOOK_MAX_AGE_SECONDS", 300)
+# Webhooks that cannot prove their sender (Shift4Shop) are read back from the store by the
+# worker: at most this many read-backs per store a minute, so forged posts cannot spend its API.
+WEBHOOK_CONFIRMATIONS_PER_MINUTE = env_int("WEBHOOK_CONFIRMATIONS_PER_MINUTE", 30)
 # HighLevel's published Ed25519 key (base64 SPKI); RSA keys for the legacy x-wh-signature are
 # PEM or base64 SPKI. Keys set on a HighLevel connection are accepted for its location too.
 HIGHLEVEL_WEBHOOK_PUBLIC_KEYS = env_list(
@@ -260,6 +305,11 @@ HIGHLEVEL_WEBHOOK_PUBLIC_KEYS = env_list(
 )
 HIGHLEVEL_WEBHOOK_RSA_PUBLIC_KEYS = env_list("HIGHLEVEL_WEBHOOK_RSA_PUBLIC_KEYS")
 SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", False)
+# The sandboxes ship only in a source checkout (they are not in the built wheel). Their app
+# brings `manage.py sandbox` and, when SANDBOX_ENABLED, registers each sandbox with the provider
+# it imitates ("Use sandbox").
+if importlib.util.find_spec("sandboxes") is not None:
+    INSTALLED_APPS.append("sandboxes")
 SANDBOX_URL = env_str("SANDBOX_URL", "http://127.0.0.1:8001").rstrip("/")
 
 # --- Logging ------------------------------------------------------------------------------

@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from accounts.access import workspace_access
-from diagnostics.models import Alert
+from alerts.selectors import open_alerts
 from diagnostics.selectors import connection_status_counts, worker_status
 
 
@@ -12,9 +12,7 @@ def dashboard(request, workspace_id):
     context = {
         "worker": worker_status(),
         "connection_counts": connection_status_counts(workspace=membership.workspace),
-        "alerts": Alert.objects.filter(workspace=membership.workspace, resolved_at=None)
-        .select_related("connection")
-        .order_by("-created_at")[:50],
+        "alerts": open_alerts(workspace=membership.workspace)[:50],
     }
     return render(request, "diagnostics/dashboard.html", context)
 

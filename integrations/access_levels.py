@@ -1,7 +1,7 @@
 """Read-only or read + write: what a connection is allowed to do, in each provider's terms.
 
 A provider with scopes (HighLevel: `contacts.readonly`, `contacts.write`; Ecwid:
-`read_customers`, `update_customers`...) lists them in `ProviderInfo.scopes`; the read ones
+`read_customers`, `update_customers`...) lists them in `Provider.scopes`; the read ones
 are those named "read...". The chosen level becomes the scopes asked for (OAuth) or recorded
 (a Private Integration Token), and is kept in the connection's settings as a restriction:
 granted scopes can narrow it further, never widen it.
@@ -9,7 +9,8 @@ granted scopes can narrow it further, never widen it.
 
 from dataclasses import dataclass
 
-from integrations.providers import ProviderInfo
+from integrations.providers.base import Provider
+from integrations.providers.registry import get_provider
 
 READ = "read"
 READ_WRITE = "read_write"
@@ -28,15 +29,15 @@ def is_read_scope(scope: str) -> bool:
     return name.startswith("read") or scope.lower().startswith("read")
 
 
-def read_scopes(provider: ProviderInfo) -> tuple[str, ...]:
+def read_scopes(provider: Provider) -> tuple[str, ...]:
     return tuple(s for s in provider.scopes if is_read_scope(s))
 
 
-def write_scopes(provider: ProviderInfo) -> tuple[str, ...]:
+def write_scopes(provider: Provider) -> tuple[str, ...]:
     return tuple(s for s in provider.scopes if not is_read_scope(s))
 
 
-def levels(provider: ProviderInfo) -> list[AccessLevel]:
+def levels(provider: Provider) -> list[AccessLevel]:
     reads = read_scopes(provider)
     if provider.scopes:
         read_words = f"Grants {', '.join(reads)}: ContactBridge can read {_things(provider)}"
@@ -61,11 +62,11 @@ def levels(provider: ProviderInfo) -> list[AccessLevel]:
     ]
 
 
-def _things(provider: ProviderInfo) -> str:
+def _things(provider: Provider) -> str:
     return "contacts, tasks, notes and tags" if provider.key == "highlevel" else "customers"
 
 
-def level(provider: ProviderInfo, value: str) -> AccessLevel:
+def level(provider: Provider, value: str) -> AccessLevel:
     for choice in levels(provider):
         if choice.value == value:
             return choice
@@ -74,7 +75,7 @@ def level(provider: ProviderInfo, value: str) -> AccessLevel:
 
 def _granted_write(connection) -> bool:
     """False when the provider's granted scopes are known and lack a write scope."""
-    provider = connection.provider_info
+    provider = get_provider(connection.provider)
     if not (provider.scopes and connection.scopes):
         return True
     return set(write_scopes(provider)) <= set(connection.scopes)
@@ -91,7 +92,7 @@ def write_refusal(connection) -> str:
     """Why this connection may not write, or "" when it may."""
     if connection_level(connection) == READ_WRITE:
         return ""
-    provider = connection.provider_info
+    provider = get_provider(connection.provider)
     if not _granted_write(connection):
         missing = ", ".join(s for s in write_scopes(provider) if s not in connection.scopes)
         return (

@@ -5,6 +5,7 @@ from integrations.models import (
     ConnectionAudit,
     RateBudget,
     WebhookEvent,
+    WebhookEventTarget,
     WebhookRejection,
 )
 
@@ -24,12 +25,32 @@ class ConnectionAdmin(admin.ModelAdmin):
         return obj.has_credentials
 
 
+class WebhookEventTargetInline(admin.TabularInline):
+    model = WebhookEventTarget
+    extra = 0
+    fields = ["connection", "status", "attempts", "last_error", "not_before", "processed_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(admin.ModelAdmin):
     list_display = ["provider", "event_type", "event_id", "status", "received_at"]
     list_filter = ["provider", "status", "event_type"]
     search_fields = ["event_id"]
     readonly_fields = ["received_at", "processed_at"]
+    inlines = [WebhookEventTargetInline]
+
+
+@admin.register(WebhookEventTarget)
+class WebhookEventTargetAdmin(admin.ModelAdmin):
+    list_display = ["event", "connection", "status", "attempts", "not_before", "processed_at"]
+    list_filter = ["status", "event__provider"]
+    list_select_related = ["event", "connection"]
+    readonly_fields = ["event", "connection", "confirmed_payload", "created_at", "processed_at"]
 
 
 @admin.register(WebhookRejection)

@@ -1,7 +1,6 @@
 """Test connection: one real, cheap call through the provider's client (`check()`), timed,
 with the outcome recorded on the connection and explained in words a person can act on."""
 
-import inspect
 import logging
 import time
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from integrations.errors import (
     ValidationFailedError,
 )
 from integrations.models import Connection
+from integrations.providers.registry import get_provider
 
 logger = logging.getLogger(__name__)
 
@@ -117,22 +117,14 @@ def _classify(error: IntegrationError) -> str:
 
 
 def build_client(connection: Connection, **options):
-    """The provider's API client; transport options go along where the client takes them."""
-    client_class = connection.provider_info.client_class()
-    if client_class is None:
-        raise ConfigError(f"{connection.provider_info.name} has no API client yet.")
-    parameters = inspect.signature(client_class).parameters.values()
-    if options and any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
-        return client_class(connection, **options)
-    return client_class(connection)
+    """The provider's API client; every client takes transport options."""
+    return get_provider(connection.provider).client(connection, **options)
 
 
 def connection_check(*, connection: Connection) -> CheckResult:
     started = time.monotonic()
     try:
         client = build_client(connection, **CHECK_TRANSPORT_OPTIONS)
-        if not hasattr(client, "check"):
-            raise ConfigError(f"{connection.provider_info.name}'s client cannot test yet.")
         account = client.check()
     except Exception as error:
         if not isinstance(error, IntegrationError):
@@ -177,7 +169,7 @@ def _record(connection: Connection, result: CheckResult) -> None:
             "account_name": result.account_name,
             "account_id": result.account_id,
         }
-        if result.scopes and locked.provider_info.scopes:
+        if result.scopes and get_provider(locked.provider).scopes:
             locked.scopes = result.scopes
         new_status = Connection.Status.CONNECTED
     else:

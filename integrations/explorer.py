@@ -2,18 +2,34 @@
 (rate budget, retries, token refresh and typed errors all apply) and show what went out and
 what came back, with the Authorization header and other secrets masked."""
 
-import contextlib
 import json
 import time
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
-from integrations import access_levels
+from integrations import access_levels, jsonsafe
 from integrations.connection_check import build_client
-from integrations.errors import ConfigError, IntegrationError
-from integrations.explorer_operations import LOCATION, Operation
+from integrations.errors import IntegrationError
 from integrations.models import Connection
-from integrations.redaction import redact, redact_headers, redact_url
+from integrations.providers.operations import LOCATION, Operation
+from integrations.providers.registry import get_provider
+from integrations.redaction import redact, redact_headers, redact_url, scrub_report_text
+
+
+def operations_for(provider_key: str) -> tuple[Operation, ...]:
+    return get_provider(provider_key).explorer_operations
+
+
+def operation(provider_key: str, key: str) -> Operation | None:
+    return next((op for op in operations_for(provider_key) if op.key == key), None)
+
+
+def grouped(provider_key: str) -> list[tuple[str, list[Operation]]]:
+    groups: dict[str, list[Operation]] = {}
+    for op in operations_for(provider_key):
+        groups.setdefault(op.group, []).append(op)
+    return list(groups.items())
+
 
 # Response headers worth showing: the rest is server noise.
 SHOWN_HEADERS = ("content-type", "retry-after", "location", "www-authenticate")
@@ -58,20 +74,21 @@ def write_refusal(operation: Operation, connection: Connection) -> str:
 
 
 def _transport(connection: Connection):
-    client = build_client(connection)
-    transport = getattr(client, "transport", None)
-    if transport is None or not hasattr(transport, "send"):
-        raise ConfigError(f"{connection.provider_info.name}'s client has no transport to send.")
-    return transport
+    return build_client(connection).transport
 
 
 def _pretty(content: bytes | str | None) -> str:
     if not content:
         return ""
     text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
-    with contextlib.suppress(ValueError):
-        text = json.dumps(redact(json.loads(text)), indent=2, ensure_ascii=False)
-    return text[:MAX_BODY_CHARS]
+    try:
+        # Untrusted: a provider's answer may be nested deeper than Python can recurse.
+        return json.dumps(redact(jsonsafe.loads(text)), indent=2, ensure_ascii=False)[
+            :MAX_BODY_CHARS
+        ]
+    except jsonsafe.JSONRejected:
+        # Not JSON we can read (a form, HTML, too deep): still never show a secret in it.
+        return scrub_report_text(text[:MAX_BODY_CHARS])
 
 
 def _shown(headers) -> dict:
@@ -122,7 +139,8 @@ def explorer_send(
         request_headers=redact_headers(
             {**transport.session.headers, "Authorization": "(added when sent)"}
         ),
-        request_body=json.dumps(body, indent=2) if body is not None else "",
+        # Shown as-is only if nothing is sent (refused, unreachable): masked like a sent body.
+        request_body=_pretty(json.dumps(body)) if body is not None else "",
         latency_ms=0,
     )
     try:

@@ -1,14 +1,13 @@
-import json
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 
-from integrations import access_levels
+from integrations import access_levels, jsonsafe
 from integrations.explorer import example_body, fill
-from integrations.explorer_operations import Operation
 from integrations.oauth_flow import oauth_words
-from integrations.providers import ProviderInfo, provider_choices
+from integrations.providers.base import Provider
+from integrations.providers.operations import Operation
+from integrations.providers.registry import provider_choices
 
 SECRET_KEPT_HELP = "Saved. Leave empty to keep the saved value, or type a new one to replace it."
 SECRET_SANDBOX_HELP = "The sandbox's value is used (it stays hidden). Type one to override it."
@@ -18,13 +17,14 @@ SPACES_ERROR = (
     "This contains spaces or a line break, which keys never do: copy it again in one piece."
 )
 EMAIL_ERROR = "Enter the e-mail address you sign in to the store's admin with."
+MAX_BODY_BYTES = 64 * 1024  # an explorer request body: far more than any one record needs
 
 
 class ProviderChoiceForm(forms.Form):
     provider = forms.ChoiceField(choices=provider_choices, widget=forms.RadioSelect)
 
 
-def _access_field(provider: ProviderInfo, initial: str = access_levels.READ_WRITE):
+def _access_field(provider: Provider, initial: str = access_levels.READ_WRITE):
     choices = [(level.value, level.label) for level in access_levels.levels(provider)]
     return forms.ChoiceField(
         label="Access", choices=choices, initial=initial, widget=forms.RadioSelect
@@ -63,7 +63,7 @@ class ConnectionForm(forms.Form):
     def __init__(
         self,
         *args,
-        provider: ProviderInfo,
+        provider: Provider,
         connection=None,
         sandbox: tuple[dict, dict] | None = None,
         oauth: bool = False,
@@ -154,7 +154,7 @@ class OAuthAppForm(forms.Form):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
 
-    def __init__(self, *args, provider: ProviderInfo, sandbox: dict | None = None, **kwargs):
+    def __init__(self, *args, provider: Provider, sandbox: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.provider = provider
         self.sandbox = sandbox or {}
@@ -182,7 +182,7 @@ class OAuthAppForm(forms.Form):
 
 
 class AccessForm(forms.Form):
-    def __init__(self, *args, provider: ProviderInfo, initial_access: str, **kwargs):
+    def __init__(self, *args, provider: Provider, initial_access: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["access"] = _access_field(provider, initial_access)
 
@@ -217,9 +217,10 @@ class ExplorerForm(forms.Form):
     def clean_body(self):
         text = self.cleaned_data["body"]
         try:
-            return json.loads(text)
-        except ValueError as error:
-            raise ValidationError(f"This is not valid JSON: {error}.") from None
+            return jsonsafe.loads(text, max_bytes=MAX_BODY_BYTES)
+        except jsonsafe.JSONRejected as error:
+            reason = str(error).removeprefix("not valid JSON: ")
+            raise ValidationError(f"This is not valid JSON: {reason}.") from None
 
     def path_values(self) -> dict:
         return {p.name: self.cleaned_data[f"path_{p.name}"] for p in self.operation.path_params}

@@ -2,15 +2,18 @@
 
 Every session comes from `build_session()` (or `build_oauth_session()`), which gives it a
 default connect/read timeout, our User-Agent, no proxy/netrc surprises from the environment,
-and a connection-time check of the peer address: a user-supplied URL cannot reach a private,
-loopback or link-local address (checked on the socket itself, so DNS rebinding cannot slip
-past) unless settings.INTEGRATIONS_ALLOW_PRIVATE_IPS is on.
+and an address guard: a user-supplied URL cannot reach a private, loopback, link-local or other
+special-purpose address unless settings.INTEGRATIONS_ALLOW_PRIVATE_IPS is on. The guard resolves
+the name itself, checks every address and then connects to a checked address, so DNS rebinding
+cannot slip past and a refusal never depends on whether a port is open.
 Transport failures and HTTP statuses become the typed errors of `integrations.errors` here.
 """
 
 import ipaddress
 import json
 import logging
+import socket
+import sys
 import time
 from email.utils import parsedate_to_datetime
 
@@ -20,6 +23,8 @@ from requests.adapters import HTTPAdapter
 from requests_oauthlib import OAuth2Session
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.util.connection import create_connection
 
 from integrations.errors import (
     AuthError,
@@ -39,47 +44,163 @@ logger = logging.getLogger(__name__)
 BODY_EXCERPT_CHARS = 500
 
 
-def _address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    if ip.is_loopback:
-        return "a loopback address"
-    if ip.is_link_local:
-        return "a link-local address"
-    if ip.is_private:
-        return "a private-network address"
-    if ip.is_multicast or ip.is_reserved or ip.is_unspecified:
-        return "a reserved address"
+# Addresses an integration never calls unless INTEGRATIONS_ALLOW_PRIVATE_IPS is on: every block of
+# the IANA IPv4 and IPv6 Special-Purpose Address Registries
+# (iana.org/assignments/iana-ipv4-special-registry, .../iana-ipv6-special-registry, as of 2026),
+# plus multicast and the deprecated IPv6 site-local block. Some registry blocks are marked
+# "globally reachable" (AS112, AMT, anycast services); no API we call lives there, so they are
+# refused too. Addresses that carry an IPv4 address inside (IPv4-mapped, NAT64, 6to4, Teredo) are
+# decoded in `address_problem()` before this table is read.
+SPECIAL_PURPOSE_NETWORKS: tuple[tuple[str, str], ...] = (
+    # IPv4 Special-Purpose Address Registry
+    ("0.0.0.0/8", "a 'this network' address"),
+    ("10.0.0.0/8", "a private-network address"),
+    ("100.64.0.0/10", "a carrier-grade NAT (shared) address"),
+    ("127.0.0.0/8", "a loopback address"),
+    ("169.254.0.0/16", "a link-local address"),
+    ("172.16.0.0/12", "a private-network address"),
+    ("192.0.0.0/24", "an IETF protocol-assignment address"),
+    ("192.0.2.0/24", "a documentation address"),
+    ("192.31.196.0/24", "an AS112 DNS address"),
+    ("192.52.193.0/24", "an AMT address"),
+    ("192.88.99.0/24", "a deprecated 6to4 relay address"),
+    ("192.168.0.0/16", "a private-network address"),
+    ("192.175.48.0/24", "an AS112 DNS address"),
+    ("198.18.0.0/15", "a benchmarking address"),
+    ("198.51.100.0/24", "a documentation address"),
+    ("203.0.113.0/24", "a documentation address"),
+    ("240.0.0.0/4", "a reserved address"),
+    ("255.255.255.255/32", "the broadcast address"),
+    # IPv4 multicast (its own registry)
+    ("224.0.0.0/4", "a multicast address"),
+    # IPv6 Special-Purpose Address Registry
+    ("::/128", "the unspecified address"),
+    ("::1/128", "a loopback address"),
+    ("::ffff:0:0/96", "an IPv4-mapped address"),
+    ("64:ff9b::/96", "a NAT64 address"),
+    ("64:ff9b:1::/48", "a local-use NAT64 address"),
+    ("100::/64", "a discard-only address"),
+    ("100:0:0:1::/64", "a dummy IPv6 prefix address"),
+    ("2001::/23", "an IETF protocol-assignment address"),
+    ("2001::/32", "a Teredo address"),
+    ("2001:db8::/32", "a documentation address"),
+    ("2002::/16", "a 6to4 address"),
+    ("2620:4f:8000::/48", "an AS112 DNS address"),
+    ("3fff::/20", "a documentation address"),
+    ("5f00::/16", "an SRv6 SID address"),
+    ("fc00::/7", "a unique-local (private) address"),
+    ("fe80::/10", "a link-local address"),
+    # Deprecated site-local (RFC 3879) and IPv6 multicast
+    ("fec0::/10", "a site-local address"),
+    ("ff00::/8", "a multicast address"),
+)
+_SPECIAL_PURPOSE = sorted(
+    ((ipaddress.ip_network(network), reason) for network, reason in SPECIAL_PURPOSE_NETWORKS),
+    key=lambda entry: -entry[0].prefixlen,  # the most specific block names the reason
+)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV6_GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def address_problem(ip: IPAddress) -> str | None:
+    """Why `ip` may not be called ("a loopback address"), or None for a public address."""
+    if ip.version == 6:
+        # These reach an IPv4 address: what counts is that address.
+        inner = ip.ipv4_mapped or (
+            ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None
+        )
+        if inner is not None:
+            problem = address_problem(inner)
+            return f"{problem} ({inner}) in IPv6 form" if problem else None
+        # Tunnels (deprecated, and able to wrap a private IPv4): never, but say what is inside.
+        tunnel = (ip.sixtofour, "a 6to4 address") if ip.sixtofour else None
+        if ip.teredo:
+            tunnel = (ip.teredo[1], "a Teredo address")
+        if tunnel:
+            inner, kind = tunnel
+            problem = address_problem(inner)
+            return f"{kind} wrapping {inner}, {problem}" if problem else kind
+    for network, reason in _SPECIAL_PURPOSE:
+        if ip in network:
+            return reason
+    # Safety nets for blocks added to the registries after the table above was written.
+    if ip.version == 6 and ip not in _IPV6_GLOBAL_UNICAST:
+        return "an address outside the IPv6 global unicast range"
+    if not ip.is_global or ip.is_multicast:
+        return "a special-purpose address"
     return None
 
 
-def _check_peer(sock, host: str) -> None:
-    if settings.INTEGRATIONS_ALLOW_PRIVATE_IPS:
-        return
-    peer = sock.getpeername()[0]
-    ip = ipaddress.ip_address(peer.split("%")[0])
-    if getattr(ip, "ipv4_mapped", None):
-        ip = ip.ipv4_mapped
-    problem = _address_problem(ip)
+def check_address(host: str, address: str) -> None:
+    """Raise BlockedAddressError unless `address` (what `host` resolved to) may be called."""
+    ip = ipaddress.ip_address(address.split("%")[0])
+    problem = address_problem(ip)
     if problem:
-        sock.close()
         raise BlockedAddressError(
-            f"{host} resolves to {peer}, {problem}. ContactBridge only calls public "
-            "addresses; an administrator can allow private ones with "
+            f"{host} resolves to {address}, {problem}: address not allowed. ContactBridge "
+            "only calls public addresses; an administrator can allow private ones with "
             "INTEGRATIONS_ALLOW_PRIVATE_IPS=true."
         )
 
 
+def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to, in the resolver's order, without duplicates."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _guarded_connect(conn: HTTPConnection) -> socket.socket:
+    """Resolve, check every address, then connect to a checked address (never to the name).
+
+    All checks happen before the first packet is sent, so a refused address gives the same
+    error whether or not anything listens there: the guard cannot be used to scan ports. And
+    as the socket is opened to the address that was checked, DNS rebinding cannot swap it.
+    """
+    try:
+        addresses = resolve(conn._dns_host, conn.port)
+    except socket.gaierror as exc:
+        raise NameResolutionError(conn.host, conn, exc) from exc
+    if not addresses:
+        raise NewConnectionError(conn, f"{conn.host} resolves to no address.")
+    for address in addresses:
+        check_address(conn.host, address)
+    last_error: OSError | None = None
+    for address in addresses:
+        try:
+            sock = create_connection(
+                (address, conn.port),
+                conn.timeout,
+                source_address=conn.source_address,
+                socket_options=conn.socket_options,
+            )
+        except OSError as exc:
+            last_error = exc
+            continue
+        sys.audit("http.client.connect", conn, conn.host, conn.port)
+        return sock
+    if isinstance(last_error, TimeoutError):
+        raise ConnectTimeoutError(
+            conn, f"Connection to {conn.host} timed out. (connect timeout={conn.timeout})"
+        ) from last_error
+    raise NewConnectionError(
+        conn, f"Failed to establish a new connection: {last_error}"
+    ) from last_error
+
+
 class _GuardedHTTPConnection(HTTPConnection):
     def _new_conn(self):
-        sock = super()._new_conn()
-        _check_peer(sock, self.host)
-        return sock
+        if settings.INTEGRATIONS_ALLOW_PRIVATE_IPS:
+            return super()._new_conn()
+        return _guarded_connect(self)
 
 
 class _GuardedHTTPSConnection(HTTPSConnection):
     def _new_conn(self):
-        sock = super()._new_conn()
-        _check_peer(sock, self.host)
-        return sock
+        if settings.INTEGRATIONS_ALLOW_PRIVATE_IPS:
+            return super()._new_conn()
+        return _guarded_connect(self)
 
 
 class _GuardedHTTPConnectionPool(HTTPConnectionPool):
@@ -124,9 +245,15 @@ class _SessionMixin:
             raise
         except requests.exceptions.SSLError as exc:
             raise PermanentError(f"TLS failed for {_host(url)}: {_reason(exc)}") from None
+        except requests.exceptions.ConnectTimeout:
+            connect, _ = _timeout_parts(kwargs["timeout"])
+            raise TransientError(
+                f"Could not connect to {_host(url)}: timed out after {_seconds(connect)}."
+            ) from None
         except requests.exceptions.Timeout:
             raise TransientError(
-                f"{_host(url)} did not answer within {kwargs['timeout']} seconds."
+                f"{_host(url)} did not answer: timed out after "
+                f"{describe_timeout(kwargs['timeout'])}."
             ) from None
         except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
             raise ConfigError(f"That URL is not valid: {_reason(exc)}") from None
@@ -168,6 +295,24 @@ def build_session(headers: dict[str, str] | None = None) -> Session:
 def build_oauth_session(**kwargs) -> OAuthSession:
     """A requests-oauthlib session with this module's guard, timeouts and error mapping."""
     return OAuthSession(**kwargs)
+
+
+def _timeout_parts(timeout) -> tuple[float | None, float | None]:
+    if isinstance(timeout, tuple | list):
+        return timeout[0], timeout[1]
+    return timeout, timeout
+
+
+def _seconds(value: float | None) -> str:
+    return "no limit" if value is None else f"{value:g} s"
+
+
+def describe_timeout(timeout) -> str:
+    """A requests timeout for people: `(5, 30)` reads "30 s (connect 5 s)"."""
+    connect, read = _timeout_parts(timeout)
+    if connect == read:
+        return _seconds(read)
+    return f"{_seconds(read)} (connect {_seconds(connect)})"
 
 
 def _host(url: str) -> str:

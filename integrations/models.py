@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from integrations.crypto import Credentials, decrypt_credentials, encrypt_credentials
-from integrations.providers import get_provider, provider_choices
+from integrations.providers.keys import provider_choices
 
 
 class Connection(models.Model):
@@ -49,10 +49,6 @@ class Connection(models.Model):
 
     def __repr__(self) -> str:
         return f"<Connection {self.pk} {self.provider} {self.name!r}>"
-
-    @property
-    def provider_info(self):
-        return get_provider(self.provider)
 
     def get_credentials(self) -> Credentials:
         return decrypt_credentials(self.credentials_encrypted)
@@ -139,24 +135,24 @@ class ConnectionAudit(models.Model):
 
 class WebhookEvent(models.Model):
     """The inbox: every verified webhook, stored once (per provider and event id) before
-    anything acts on it, so a crash after the 200 loses nothing."""
+    anything acts on it, so a crash after the 200 loses nothing. What it means to each of our
+    connections is worked out in its processing rows (`targets`), one per connection: several
+    workspaces may connect the same account, and each gets the event."""
 
     class Status(models.TextChoices):
+        # The delivery as a whole: pending while any of its rows is open, then a summary.
         PENDING = "pending", "Pending"
         PROCESSED = "processed", "Processed"
         IGNORED = "ignored", "Ignored"  # verified, but no connection of ours wants it
         FAILED = "failed", "Failed"
+        REJECTED = "rejected", "Rejected"  # the read-back found no such record: forged
 
     provider = models.CharField(max_length=30, choices=provider_choices)
     event_id = models.CharField(max_length=200)
     event_type = models.CharField(max_length=100)
-    connection = models.ForeignKey(
-        Connection, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events"
-    )
     payload = models.JSONField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)  # times a worker picked it up
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
@@ -168,6 +164,62 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.event_type} {self.event_id}"
+
+    # Read-only, for code written when an event had one connection: the connection of its
+    # only processing row, else None.
+    @property
+    def connection(self) -> Connection | None:
+        targets = list(self.targets.select_related("connection")[:2])
+        return targets[0].connection if len(targets) == 1 else None
+
+    @property
+    def connection_id(self) -> int | None:
+        ids = list(self.targets.values_list("connection_id", flat=True)[:2])
+        return ids[0] if len(ids) == 1 else None
+
+
+class WebhookEventTarget(models.Model):
+    """One processing row: what one stored event means to one connection. Rows are created
+    with the event, in its transaction; a worker claims one with a conditional update
+    (`not_before` doubles as the claim's lease) and settles the event when it is done."""
+
+    class Status(models.TextChoices):
+        # The sender cannot prove itself (Shift4Shop): the worker reads the record back first.
+        UNCONFIRMED = "unconfirmed", "Waiting for confirmation"
+        PENDING = "pending", "Pending"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed"
+        REJECTED = "rejected", "Rejected"
+
+    OPEN = (Status.UNCONFIRMED, Status.PENDING)
+
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="targets")
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="webhook_targets"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    # What the read-back vouched for, for this connection: flows use it instead of the posted
+    # payload, which an unsigned sender could have made up.
+    confirmed_payload = models.JSONField(null=True, blank=True)
+    # Not to be picked up before this: a retry's backoff, the confirmation cap's wait, or the
+    # lease of the worker that has it.
+    not_before = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "connection"], name="unique_webhook_event_target"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "not_before"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} → connection {self.connection_id}: {self.status}"
 
 
 class WebhookRejection(models.Model):

@@ -1,5 +1,5 @@
-"""The OAuth 2.0 authorization-code round trip, for any provider whose `auth` module offers
-`authorization_url()`, `exchange_code()` and `credentials_from_grant()` (HighLevel's does).
+"""The OAuth 2.0 authorization-code round trip, for any provider with `oauth` parts
+(`authorization_url()`, `exchange_code()`, `credentials_from_grant()`: HighLevel, Orderspace).
 
 Start: a random `state` and what the callback will need go into the session (the app's client
 secret encrypted, as credentials are at rest); the browser goes to the provider. Callback: the
@@ -10,16 +10,15 @@ of the connection being reconnected (same id, so its flows keep working).
 
 import secrets
 from dataclasses import dataclass, field
-from importlib import import_module
 
 from django.urls import reverse
 
 from integrations import sandbox_values
 from integrations.crypto import decrypt_credentials, encrypt_credentials
-from integrations.providers import ProviderInfo, get_provider
+from integrations.providers.base import OAuthParts, Provider
+from integrations.providers.registry import get_provider
 
 SESSION_KEY = "oauth_flow"
-AUTH_FUNCTIONS = ("authorization_url", "exchange_code", "credentials_from_grant")
 
 
 class OAuthFlowError(Exception):
@@ -44,29 +43,21 @@ class OAuthApp:
     webhook_credentials: dict = field(default_factory=dict)  # e.g. a signing key: encrypted
 
 
-def auth_module(provider: ProviderInfo):
-    try:
-        module = import_module(f"integrations.providers.{provider.key}.auth")
-    except ImportError:
-        return None
-    return module if all(hasattr(module, name) for name in AUTH_FUNCTIONS) else None
-
-
-def supports_oauth(provider: ProviderInfo) -> bool:
-    return provider.auth_kind.startswith("oauth2") and auth_module(provider) is not None
+def supports_oauth(provider: Provider) -> bool:
+    return provider.auth_kind.startswith("oauth2") and provider.oauth is not None
 
 
 def is_oauth_connection(connection) -> bool:
     return "refresh_token" in connection.get_credentials()
 
 
-def sandbox_webhook_values(provider: ProviderInfo, described: dict | None) -> tuple[dict, dict]:
+def sandbox_webhook_values(provider: Provider, described: dict | None) -> tuple[dict, dict]:
     """(settings, credentials): the webhook verification values (`webhook_*`) the provider's
     sandbox gives a connection, so the events it signs verify for an OAuth connection too."""
-    module = sandbox_values.sandbox_module(provider) if described else None
-    if module is None or not hasattr(module, "connection_values"):
+    entry = sandbox_values.sandbox_entry(provider) if described else None
+    if entry is None:
         return {}, {}
-    credentials, settings = module.connection_values(described)
+    credentials, settings = entry.connection_values(described)
 
     def webhook_only(values: dict) -> dict:
         return {key: value for key, value in values.items() if key.startswith("webhook_")}
@@ -74,8 +65,8 @@ def sandbox_webhook_values(provider: ProviderInfo, described: dict | None) -> tu
     return webhook_only(settings), webhook_only(credentials)
 
 
-# How the wizard names the two ways of connecting; a provider's auth module may say
-# otherwise with OAUTH_WORDS (Orderspace: public vs private integrations).
+# How the wizard names the two ways of connecting; a provider's OAuth parts may say
+# otherwise with `words` (Orderspace: public vs private integrations).
 DEFAULT_WORDS = {
     "default_method": "oauth",
     "oauth_tab": "Marketplace app (OAuth)",
@@ -88,9 +79,8 @@ DEFAULT_WORDS = {
 }
 
 
-def oauth_words(provider: ProviderInfo) -> dict:
-    module = auth_module(provider)
-    words = {**DEFAULT_WORDS, **getattr(module, "OAUTH_WORDS", {})}
+def oauth_words(provider: Provider) -> dict:
+    words = {**DEFAULT_WORDS, **(provider.oauth.words if provider.oauth else {})}
     words["oauth_intro"] = words["oauth_intro"].format(provider=provider.name)
     return words
 
@@ -112,7 +102,7 @@ def callback_url(request, provider_key: str) -> str:
 def flow_start(
     request,
     *,
-    provider: ProviderInfo,
+    provider: Provider,
     workspace_id: int,
     app: OAuthApp,
     scopes: list[str],
@@ -121,7 +111,6 @@ def flow_start(
     connection_id: int | None = None,
 ) -> str:
     """Remember the flow in the session and return the provider URL to send the browser to."""
-    module = auth_module(provider)
     state = secrets.token_urlsafe(32)
     redirect_uri = callback_url(request, provider.key)
     request.session[SESSION_KEY] = {
@@ -145,7 +134,7 @@ def flow_start(
         ),
     }
     options = {"authorize_url": app.authorize_url} if app.authorize_url else {}
-    return module.authorization_url(
+    return provider.oauth.authorization_url(
         client_id=app.client_id,
         redirect_uri=redirect_uri,
         scopes=list(scopes),
@@ -156,7 +145,7 @@ def flow_start(
 
 @dataclass(frozen=True)
 class FlowResult:
-    provider: ProviderInfo
+    provider: Provider
     workspace_id: int
     connection_id: int | None
     name: str
@@ -201,19 +190,19 @@ def flow_finish(request, *, provider_key: str, params) -> FlowResult:
     if not code:
         raise OAuthFlowError(f"{provider.name} sent no authorization code. Start again.")
     app = OAuthApp(**decrypt_credentials(pending["app"]))
-    module = auth_module(provider)
+    oauth = provider.oauth
     options = {"base_url": app.base_url} if app.base_url else {}
-    grant = module.exchange_code(
+    grant = oauth.exchange_code(
         client_id=app.client_id,
         client_secret=app.client_secret,
         code=code,
         redirect_uri=pending["redirect_uri"],
         **options,
     )
-    credentials = module.credentials_from_grant(
+    credentials = oauth.credentials_from_grant(
         client_id=app.client_id, client_secret=app.client_secret, grant=grant
     )
-    settings = {key: value for key, value in _grant_settings(module, grant).items() if value}
+    settings = {key: value for key, value in _grant_settings(oauth, grant).items() if value}
     if app.base_url:
         settings["base_url"] = app.base_url
     if app.authorize_url:
@@ -235,10 +224,10 @@ def flow_finish(request, *, provider_key: str, params) -> FlowResult:
     )
 
 
-def _grant_settings(module, grant) -> dict:
+def _grant_settings(oauth: OAuthParts, grant) -> dict:
     """Non-secret facts of a grant worth keeping (HighLevel: the location it is for)."""
-    if hasattr(module, "settings_from_grant"):
-        return module.settings_from_grant(grant)
+    if oauth.settings_from_grant is not None:
+        return oauth.settings_from_grant(grant)
     return {
         "location_id": getattr(grant, "location_id", ""),
         "company_id": getattr(grant, "company_id", ""),

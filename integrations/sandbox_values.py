@@ -1,17 +1,17 @@
 """ "Use sandbox": the running sandbox's own credentials, fetched from its `/_describe` page.
 
-Only in development and tests (settings.SANDBOX_ENABLED), and only through `integrations.http`
-like every other outbound call. Each provider's sandbox package turns the described values
-into a connection's credentials and settings with `connection_values(described)`.
+Only in development and tests (settings.SANDBOX_ENABLED, and only where the `sandboxes`
+package is installed and has registered itself), and only through `integrations.http` like
+every other outbound call. Each sandbox turns the described values into a connection's
+credentials and settings with its `connection_values(described)`.
 """
-
-from importlib import import_module
 
 from django.conf import settings
 
 from integrations import http
 from integrations.errors import ConfigError, IntegrationError
-from integrations.providers import ProviderInfo
+from integrations.providers.base import Provider, SandboxEntry
+from integrations.providers.registry import sandbox_for
 
 
 class SandboxUnavailable(ConfigError):
@@ -22,26 +22,20 @@ def enabled() -> bool:
     return bool(settings.SANDBOX_ENABLED)
 
 
-def sandbox_module(provider: ProviderInfo):
-    if not provider.sandbox:
-        return None
-    try:
-        return import_module(f"integrations.providers.{provider.key}.sandbox")
-    except ImportError:
-        return None
+def sandbox_entry(provider: Provider) -> SandboxEntry | None:
+    return sandbox_for(provider.key) if enabled() else None
 
 
-def offers_credentials(provider: ProviderInfo) -> bool:
+def offers_credentials(provider: Provider) -> bool:
     """Whether "Use sandbox" can fill the credentials form for this provider."""
-    module = sandbox_module(provider)
-    return enabled() and module is not None and hasattr(module, "connection_values")
+    return sandbox_entry(provider) is not None
 
 
-def offers_oauth(provider: ProviderInfo) -> bool:
-    return enabled() and bool(provider.sandbox)
+def offers_oauth(provider: Provider) -> bool:
+    return sandbox_entry(provider) is not None
 
 
-def describe(provider: ProviderInfo) -> dict:
+def describe(provider: Provider) -> dict:
     if not enabled():
         raise SandboxUnavailable("The sandboxes are not enabled here (SANDBOX_ENABLED is off).")
     url = f"{settings.SANDBOX_URL}/{provider.key}/_describe"
@@ -56,10 +50,10 @@ def describe(provider: ProviderInfo) -> dict:
         ) from None
 
 
-def credential_values(provider: ProviderInfo) -> tuple[dict, dict]:
+def credential_values(provider: Provider) -> tuple[dict, dict]:
     """(credentials, settings) for a connection to the running sandbox."""
-    module = sandbox_module(provider)
-    if module is None or not hasattr(module, "connection_values"):
-        raise SandboxUnavailable(f"{provider.name} has no sandbox credentials to offer yet.")
-    credentials, connection_settings = module.connection_values(describe(provider))
+    entry = sandbox_entry(provider)
+    if entry is None:
+        raise SandboxUnavailable(f"{provider.name} has no sandbox here.")
+    credentials, connection_settings = entry.connection_values(describe(provider))
     return dict(credentials), dict(connection_settings)

@@ -2,7 +2,6 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Workspace
-from diagnostics.models import Alert
 from integrations.models import Connection, ConnectionAudit
 
 
@@ -23,12 +22,3 @@ def flows_using_connection(*, connection: Connection) -> list:
 
 def connection_audits(*, connection: Connection, limit: int = 20) -> list[ConnectionAudit]:
     return list(connection.audits.select_related("actor")[:limit])
-
-
-def open_alerts(*, workspace: Workspace, connection: Connection | None = None) -> QuerySet[Alert]:
-    alerts = Alert.objects.filter(workspace=workspace, resolved_at=None).select_related(
-        "connection"
-    )
-    if connection is not None:
-        alerts = alerts.filter(connection=connection)
-    return alerts

@@ -6,9 +6,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User, Workspace
+from alerts.services import alert_resolve
 from integrations import access_levels
 from integrations.models import Connection, ConnectionAudit
-from integrations.providers import UnknownProvider, get_provider
+from integrations.providers.base import UnknownProvider
+from integrations.providers.registry import get_provider
 
 DUPLICATE_NAME_ERROR = "This workspace already has a connection with that name."
 
@@ -135,7 +137,7 @@ def connection_set_access(
     """Record read-only or read + write. A provider with scopes gets them as the recorded
     scopes (what a Private Integration Token was made with); the stores keep it in settings."""
     connection = Connection.objects.select_for_update().get(pk=connection.pk)
-    provider = connection.provider_info
+    provider = get_provider(connection.provider)
     chosen = access_levels.level(provider, access)
     before = {"access": access_levels.connection_level(connection), "scopes": connection.scopes}
     connection.settings = {**connection.settings, "access": chosen.value}
@@ -165,8 +167,6 @@ def connection_reconnect(
 ) -> Connection:
     """New tokens for the same connection (after an OAuth round trip): its id, name and the
     flows that use it stay as they are. Open alerts about its old token are resolved."""
-    from integrations.token_health import alerts_resolve
-
     connection = Connection.objects.select_for_update().get(pk=connection.pk)
     before_scopes = list(connection.scopes)
     connection.set_credentials({**connection.get_credentials(), **credentials})
@@ -179,7 +179,7 @@ def connection_reconnect(
     connection.status = Connection.Status.NEW
     connection.last_error = ""
     connection.save()
-    alerts_resolve(connection=connection)
+    alert_resolve(connection=connection)
     _audit(
         connection=connection,
         actor=actor,

@@ -1,20 +1,43 @@
+"""Tasks take ids and call a service; enqueueing happens here and in the views, never in the
+services they call (so these imports at the top make no loop)."""
+
 from celery import shared_task
+
+from integrations.inbox import webhook_event_pickup, webhook_target_work, webhook_targets_due
+from integrations.models import WebhookEventTarget
+from integrations.token_health import connection_token_refresh, connections_due
 
 
 @shared_task(soft_time_limit=30, time_limit=60)
 def webhook_event_process(event_pk: int) -> None:
-    from integrations.inbox import webhook_event_claim, webhook_event_finish
+    """One stored delivery: rows that need no API call are done here; a row that must first
+    be confirmed with the provider gets a task (and time limit) of its own."""
+    for target in webhook_event_pickup(event_pk=event_pk):
+        if target.status == WebhookEventTarget.Status.UNCONFIRMED:
+            webhook_target_process.delay(target.pk)
+        else:
+            webhook_target_process(target.pk)
 
-    event = webhook_event_claim(event_pk=event_pk)
-    if event is not None:
-        webhook_event_finish(event=event)
+
+@shared_task(soft_time_limit=30, time_limit=60)
+def webhook_target_process(target_pk: int) -> None:
+    retry_in = webhook_target_work(target_pk=target_pk)
+    if retry_in is not None:  # over the confirmation cap, or the provider asked us to wait
+        webhook_target_process.apply_async((target_pk,), countdown=retry_in)
+
+
+@shared_task(soft_time_limit=30, time_limit=60)
+def webhook_targets_sweep() -> int:
+    """Beat, every 5 minutes: hand out rows whose wait is over or whose worker died."""
+    due = webhook_targets_due()
+    for target_pk in due:
+        webhook_target_process.delay(target_pk)
+    return len(due)
 
 
 @shared_task(soft_time_limit=30, time_limit=60)
 def token_refresh_due() -> int:
     """Beat, every 15 minutes: one refresh task per connection whose token is due."""
-    from integrations.token_health import connections_due
-
     ids = [connection.pk for connection in connections_due()]
     for connection_id in ids:
         token_refresh.delay(connection_id)
@@ -23,6 +46,4 @@ def token_refresh_due() -> int:
 
 @shared_task(soft_time_limit=30, time_limit=60)
 def token_refresh(connection_id: int) -> str:
-    from integrations.token_health import connection_token_refresh
-
     return connection_token_refresh(connection_id=connection_id)

@@ -1,5 +1,6 @@
 """Keep OAuth tokens alive: refresh ahead of expiry and at least daily, and say so loudly when
-a refresh is refused (the connection needs reconnecting; an Alert is raised).
+a refresh is refused (the connection needs reconnecting; an alert is raised through the
+alerts app).
 
 The refresh itself is the provider's single-flight `refresh_access_token` (HighLevel's locks
 the connection row, so a beat refresh and a sync's inline refresh never both spend the
@@ -7,16 +8,16 @@ single-use refresh token).
 """
 
 from datetime import timedelta
-from importlib import import_module
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from diagnostics.models import Alert
+from alerts.models import Alert
+from alerts.services import alert_raise, alert_resolve
 from integrations.errors import AuthError, IntegrationError
 from integrations.models import Connection
-from integrations.providers import all_providers
+from integrations.providers.registry import all_providers, get_provider
 
 # The beat task runs every 15 minutes; refreshing 2 h ahead leaves several tries before expiry.
 REFRESH_AHEAD = timedelta(hours=2)
@@ -26,11 +27,7 @@ TRANSIENT_FAILURES_BEFORE_ALERT = 3
 
 
 def refresher(provider_key: str):
-    try:
-        module = import_module(f"integrations.providers.{provider_key}.auth")
-    except ImportError:
-        return None
-    return getattr(module, "refresh_access_token", None)
+    return get_provider(provider_key).refresh_token
 
 
 def refreshable_providers() -> list[str]:
@@ -82,7 +79,7 @@ def connection_token_refresh(*, connection_id: int) -> str:
     Connection.objects.filter(pk=connection.pk).update(
         token_refreshed_at=timezone.now(), refresh_failures=0
     )
-    alerts_resolve(connection=connection, kind=Alert.Kind.TOKEN_REFRESH_FAILED)
+    alert_resolve(connection=connection, kind=Alert.Kind.TOKEN_REFRESH_FAILED)
     return "refreshed"
 
 
@@ -96,7 +93,8 @@ def _record_failure(connection: Connection, error: IntegrationError, *, refused:
     locked.save(update_fields=["refresh_failures", "status", "last_error", "updated_at"])
     if refused:
         message = (
-            f"{locked.provider_info.name} refused to refresh the token of “{locked.name}”: "
+            f"{get_provider(locked.provider).name} refused to refresh the token of "
+            f"“{locked.name}”: "
             f"{error} Reconnect it to resume syncing."
         )
     elif locked.refresh_failures >= TRANSIENT_FAILURES_BEFORE_ALERT:
@@ -108,25 +106,6 @@ def _record_failure(connection: Connection, error: IntegrationError, *, refused:
     else:
         return
     alert_raise(connection=locked, kind=Alert.Kind.TOKEN_REFRESH_FAILED, message=message)
-
-
-def alert_raise(*, connection: Connection, kind: str, message: str) -> Alert:
-    """One open alert per connection and kind: a repeat updates its message."""
-    alert = Alert.objects.filter(connection=connection, kind=kind, resolved_at=None).first()
-    if alert is not None:
-        alert.message = message
-        alert.save(update_fields=["message"])
-        return alert
-    return Alert.objects.create(
-        workspace_id=connection.workspace_id, connection=connection, kind=kind, message=message
-    )
-
-
-def alerts_resolve(*, connection: Connection, kind: str | None = None) -> int:
-    alerts = Alert.objects.filter(connection=connection, resolved_at=None)
-    if kind:
-        alerts = alerts.filter(kind=kind)
-    return alerts.update(resolved_at=timezone.now())
 
 
 def token_health(connection: Connection) -> dict | None:

@@ -7,16 +7,17 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import workspace_access
 from accounts.models import Role
+from alerts.selectors import open_alerts
 from integrations import access_levels, explorer, oauth_flow, token_health
 from integrations.connection_check import connection_check
-from integrations.explorer_operations import grouped, operation, operations_for
+from integrations.explorer import grouped, operation, operations_for
 from integrations.forms import ConnectionForm, ExplorerForm
+from integrations.providers.registry import get_provider
 from integrations.selectors import (
     connection_audits,
     connection_for_workspace,
     connections_for_workspace,
     flows_using_connection,
-    open_alerts,
 )
 from integrations.services import connection_delete, connection_set_disabled, connection_update
 from integrations.wizard import add_form_errors, redirect_browser
@@ -47,7 +48,7 @@ def connection_list(request, workspace_id):
 @login_required
 def connection_detail(request, workspace_id, connection_id):
     membership, connection = _connection(request, workspace_id, connection_id)
-    provider = connection.provider_info
+    provider = get_provider(connection.provider)
     context = {
         "connection": connection,
         "provider": provider,
@@ -69,7 +70,7 @@ def connection_detail(request, workspace_id, connection_id):
 @login_required
 def connection_edit(request, workspace_id, connection_id):
     _membership, connection = _connection(request, workspace_id, connection_id, Role.EDITOR)
-    provider = connection.provider_info
+    provider = get_provider(connection.provider)
     is_oauth = oauth_flow.is_oauth_connection(connection)
     form = ConnectionForm(
         request.POST or None, provider=provider, connection=connection, oauth=is_oauth
@@ -130,7 +131,7 @@ def connection_reconnect(request, workspace_id, connection_id):
     """OAuth connections go back through the provider's consent screen and keep their id (and
     so their flows); connections with typed credentials get the form to enter new ones."""
     membership, connection = _connection(request, workspace_id, connection_id, Role.EDITOR)
-    provider = connection.provider_info
+    provider = get_provider(connection.provider)
     if not (oauth_flow.supports_oauth(provider) and oauth_flow.is_oauth_connection(connection)):
         messages.info(request, "Enter the new credentials, save, then test the connection.")
         return redirect("integrations:connection-edit", workspace_id, connection.pk)
@@ -163,7 +164,7 @@ def connection_delete_confirm(request, workspace_id, connection_id):
 def _explorer_context(request, membership, connection, op, form, exchange=None) -> dict:
     return {
         "connection": connection,
-        "provider": connection.provider_info,
+        "provider": get_provider(connection.provider),
         "groups": grouped(connection.provider),
         "op": op,
         "form": form,

@@ -21,7 +21,8 @@ from integrations import access_levels, oauth_flow, sandbox_values
 from integrations.errors import IntegrationError
 from integrations.forms import AccessForm, ConnectionForm, OAuthAppForm
 from integrations.models import Connection
-from integrations.providers import ProviderInfo, UnknownProvider, all_providers, get_provider
+from integrations.providers.base import Provider, UnknownProvider
+from integrations.providers.registry import all_providers, get_provider
 from integrations.selectors import connection_for_workspace
 from integrations.services import (
     DUPLICATE_NAME_ERROR,
@@ -63,7 +64,7 @@ def setup_url(workspace_id: int, connection_id: int, step: str) -> str:
     return f"{url}?step={step}"
 
 
-def _card(provider: ProviderInfo) -> dict:
+def _card(provider: Provider) -> dict:
     return {
         "info": provider,
         "oauth": oauth_flow.supports_oauth(provider),
@@ -92,7 +93,7 @@ def connection_new(request, workspace_id):
     return _credentials_step(request, membership, provider, use_sandbox)
 
 
-def _step_context(provider: ProviderInfo, method: str, **extra) -> dict:
+def _step_context(provider: Provider, method: str, **extra) -> dict:
     return {
         "provider": provider,
         "method": method,
@@ -108,7 +109,7 @@ def _step_context(provider: ProviderInfo, method: str, **extra) -> dict:
     }
 
 
-def _credentials_step(request, membership, provider: ProviderInfo, use_sandbox: bool):
+def _credentials_step(request, membership, provider: Provider, use_sandbox: bool):
     sandbox, sandbox_error = None, ""
     if use_sandbox:
         try:
@@ -136,7 +137,7 @@ def _credentials_step(request, membership, provider: ProviderInfo, use_sandbox: 
     return render_step(request, "integrations/_wizard_credentials.html", context)
 
 
-def _oauth_step(request, membership, provider: ProviderInfo, use_sandbox: bool):
+def _oauth_step(request, membership, provider: Provider, use_sandbox: bool):
     described, sandbox_error = None, ""
     if use_sandbox:
         try:
@@ -185,7 +186,7 @@ def _oauth_step(request, membership, provider: ProviderInfo, use_sandbox: bool):
 
 
 def _access_step(request, connection: Connection, *, just_created: bool = False, form=None):
-    provider = connection.provider_info
+    provider = get_provider(connection.provider)
     form = form or AccessForm(
         provider=provider, initial_access=access_levels.connection_level(connection)
     )
@@ -205,7 +206,11 @@ def _access_step(request, connection: Connection, *, just_created: bool = False,
 
 
 def _test_step(request, connection: Connection):
-    context = {"connection": connection, "provider": connection.provider_info, "current": "test"}
+    context = {
+        "connection": connection,
+        "provider": get_provider(connection.provider),
+        "current": "test",
+    }
     url = setup_url(connection.workspace_id, connection.pk, "test")
     return render_step(request, "integrations/_wizard_test.html", context, url=url)
 
@@ -231,7 +236,7 @@ def connection_access(request, workspace_id, connection_id):
     )
     form = AccessForm(
         request.POST,
-        provider=connection.provider_info,
+        provider=get_provider(connection.provider),
         initial_access=access_levels.connection_level(connection),
     )
     if not form.is_valid():

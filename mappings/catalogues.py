@@ -7,12 +7,12 @@ an API call, so the editor uses a short cache; the drift guard before a run asks
 
 import logging
 from dataclasses import dataclass, field
-from importlib import import_module
 
 from django.core.cache import cache
 
 from integrations.errors import IntegrationError
-from integrations.providers import FieldSpec
+from integrations.providers.base import FieldSpec
+from integrations.providers.registry import get_provider
 
 logger = logging.getLogger(__name__)
 CACHE_SECONDS = 300
@@ -38,24 +38,20 @@ class Catalogue:
         return {spec.path: spec for spec in self.fields}
 
 
-def _module(provider: str):
-    return import_module(f"integrations.providers.{provider}.fields")
-
-
 def field_catalogue(provider: str, connection=None, *, fresh: bool = False) -> Catalogue:
     key = f"catalogue:{provider}:{connection.pk if connection else 0}"
     if not fresh and (cached := cache.get(key)) is not None:
         return cached
-    module = _module(provider)
+    info = get_provider(provider)
     warning = ""
     try:
-        fields = list(module.catalogue(connection))
+        fields = list(info.field_catalogue(connection))
     except IntegrationError as error:
         # The static part is still right; only the account's own fields are unknown.
         logger.warning("Could not read the %s field catalogue: %s", provider, error)
-        fields = list(module.catalogue(None))
+        fields = list(info.field_catalogue(None))
         warning = f"Could not read the account's own fields from “{connection}”: {error}"
-    if connection is None and getattr(module, "HAS_ACCOUNT_FIELDS", provider == "highlevel"):
+    if connection is None and info.has_account_fields:
         warning = "No connection chosen, so the account's custom fields are not listed."
     custom = [dict(spec.extra) for spec in fields if spec.custom and spec.extra.get("id")]
     catalogue = Catalogue(provider, fields, warning, custom)

@@ -1,6 +1,8 @@
-"""CS-Cart <-> HighLevel. Users have first/last name, phone and company at the top level and
-billing address columns (`b_*`); segmentation is by user groups (many per user, returned as a
-hash keyed by usergroup_id with a status); there are no notes on users."""
+"""CS-Cart <-> HighLevel. Users have first/last name, phone and company at the top level;
+segmentation is by user groups (many per user, returned as a hash keyed by usergroup_id with a
+status, attached by the sync); there are no notes on users. The billing address columns
+(`b_*`) can be written but the users API does not return them, so addresses go to CS-Cart
+only (docs/providers/cscart.md)."""
 
 from mappings.presets.rules import (
     EMAIL,
@@ -22,18 +24,8 @@ TO_HIGHLEVEL = mapping(
         rule("email", "email", field("email"), EMAIL, required=True),
         rule("first-name", "firstName", field("firstname"), TRIM),
         rule("last-name", "lastName", field("lastname"), TRIM),
-        rule("phone", "phone", field("phone"), step("first_non_empty", fields=["b_phone"]), PHONE),
+        rule("phone", "phone", field("phone"), PHONE),
         rule("company", "companyName", field("company"), TRIM),
-        rule(
-            "address",
-            "address1",
-            field("b_address"),
-            step("join", fields=["b_address_2"], separator=", "),
-        ),
-        rule("city", "city", field("b_city"), TRIM),
-        rule("state", "state", field("b_state"), TRIM),
-        rule("postal-code", "postalCode", field("b_zipcode"), TRIM),
-        rule("country", "country", field("b_country"), TRIM, UPPER),
         rule(
             "group-tags",
             "tags",

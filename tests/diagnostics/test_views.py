@@ -4,8 +4,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from alerts.services import alert_raise
 from diagnostics.models import WorkerHeartbeat
 from diagnostics.tasks import worker_heartbeat_record
+from tests.factories import ConnectionFactory
 
 
 def _url(workspace):
@@ -42,9 +44,6 @@ def test_dashboard_flags_a_silent_worker(owner_client, workspace):
 def test_dashboard_counts_connections_with_a_fixed_number_of_queries(
     owner_client, workspace, django_assert_max_num_queries
 ):
-    from integrations.token_health import alert_raise
-    from tests.factories import ConnectionFactory
-
     for connection in ConnectionFactory.create_batch(5, workspace=workspace):
         alert_raise(connection=connection, kind="token_refresh_failed", message="Refused.")
     owner_client.get(_url(workspace))  # the first visit also stores the current workspace

@@ -25,7 +25,7 @@ def test_every_model_is_in_the_admin(client, db):
     ours = [
         m
         for m in apps.get_models()
-        if m._meta.app_label in {"accounts", "integrations", "diagnostics", "mappings"}
+        if m._meta.app_label in {"accounts", "integrations", "alerts", "diagnostics", "mappings"}
     ]
     assert ours
     for model in ours:
@@ -39,5 +39,24 @@ def test_admin_pages_load_for_staff(client, db):
         "accounts_workspace",
         "accounts_membership",
         "diagnostics_workerheartbeat",
+        "alerts_alert",
+        "integrations_webhookevent",
+        "integrations_webhookeventtarget",
     ]:
         assert client.get(reverse(f"admin:{name}_changelist")).status_code == 200
+
+
+def test_a_webhook_event_shows_its_processing_rows(client, db):
+    from integrations.inbox import webhook_event_store
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    connection = ConnectionFactory(name="Shop A")
+    event, _ = webhook_event_store(
+        provider="ecwid",
+        event_id="e1",
+        event_type="customer.updated",
+        payload={},
+        connections=[connection],
+    )
+    page = client.get(reverse("admin:integrations_webhookevent_change", args=[event.pk]))
+    assert page.status_code == 200 and "Shop A" in page.content.decode()

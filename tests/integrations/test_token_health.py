@@ -8,13 +8,13 @@ import requests
 from django.urls import reverse
 from django.utils import timezone
 
-from diagnostics.models import Alert
+from alerts.models import Alert
+from alerts.services import alert_raise
 from integrations import tasks
 from integrations.models import Connection
 from integrations.token_health import (
     REFRESH_AHEAD,
     TRANSIENT_FAILURES_BEFORE_ALERT,
-    alert_raise,
     connection_token_refresh,
     connections_due,
 )

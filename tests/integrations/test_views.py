@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from integrations.models import Connection, ConnectionAudit
-from integrations.providers import all_providers
+from integrations.providers.registry import all_providers
 from tests.factories import ConnectionFactory
 
 LOGIN = reverse("account_login")

@@ -8,8 +8,8 @@ import requests
 from django.urls import reverse
 
 from integrations.models import Connection, ConnectionAudit
-from integrations.providers.highlevel.sandbox import HighLevelSandbox
-from integrations.sandbox.server import SandboxOptions, start_in_thread, stop
+from sandboxes.highlevel import HighLevelSandbox
+from sandboxes.kit.server import SandboxOptions, start_in_thread, stop
 from tests.factories import ConnectionFactory
 
 TIMEOUT = 10

@@ -11,9 +11,9 @@ from django.urls import reverse
 
 from integrations import oauth_flow
 from integrations.models import Connection, ConnectionAudit
-from integrations.providers import get_provider
-from integrations.providers.orderspace.sandbox import OrderspaceSandbox
-from integrations.sandbox.server import SandboxOptions, start_in_thread, stop
+from integrations.providers.registry import get_provider
+from sandboxes.kit.server import SandboxOptions, start_in_thread, stop
+from sandboxes.orderspace import OrderspaceSandbox
 from tests.integrations.providers.orderspace.consent import consent
 from tests.integrations.test_wizard import new_url, setup_url
 

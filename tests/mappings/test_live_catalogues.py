@@ -4,15 +4,15 @@ and the drift guard when a HighLevel custom field is deleted."""
 import pytest
 
 from integrations.models import Connection
-from integrations.providers.ecwid.sandbox import EcwidSandbox
-from integrations.providers.ecwid.sandbox import connection_values as ecwid_values
-from integrations.providers.highlevel.sandbox import HighLevelSandbox
-from integrations.providers.highlevel.sandbox import connection_values as highlevel_values
-from integrations.sandbox.server import SandboxOptions, start_in_thread, stop
 from mappings import services
 from mappings.catalogues import field_catalogue
 from mappings.checks import mapping_ready_for_live
 from mappings.preview import mapping_preview
+from sandboxes.ecwid import EcwidSandbox
+from sandboxes.ecwid import connection_values as ecwid_values
+from sandboxes.highlevel import HighLevelSandbox
+from sandboxes.highlevel import connection_values as highlevel_values
+from sandboxes.kit.server import SandboxOptions, start_in_thread, stop
 from tests.factories import ConnectionFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@
 `api-auth-accountid` carries the Account ID and `api-auth-applicationkey` the Application
 Key, both made under Integrations → API in Cin7 Core. There is nothing to refresh: a 403 means
 the key was deleted or mistyped, and the user must enter a new one.
-Reference: https://dearinventory.docs.apiary.io/ ("Connecting to the API").
+Sources: docs/providers/cin7.md (Cin7 Core API, "Connecting to the API").
 """
 
 from integrations.errors import AuthError

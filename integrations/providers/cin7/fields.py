@@ -7,26 +7,35 @@ billing address first, so `.0.` always means "the default one".
 """
 
 from integrations.models import Connection
-from integrations.providers import FieldSpec
+from integrations.providers.base import FieldSpec
 
 S, N, B = "string", "number", "boolean"
 ADDRESS_TYPES = ("Billing", "Business", "Shipping")
+# Cin7 requires these on create; the client fills them from the connection's settings.
+_SET = "From the connection's settings when not mapped."
 CUSTOMER_FIELDS = (
     FieldSpec("ID", "Customer ID", S, read_only=True),
     FieldSpec("Name", "Name (unique)", S, required=True, help_text="Unique in the account."),
     FieldSpec("DisplayName", "Display name", S),
-    FieldSpec("Status", "Status", S, choices=("Active", "Deprecated")),
-    FieldSpec("Currency", "Currency", S, required=True, help_text="ISO code, e.g. USD."),
-    FieldSpec("PaymentTerm", "Payment term", S, required=True),
-    FieldSpec("TaxRule", "Tax rule", S, required=True),
-    FieldSpec("PriceTier", "Price tier", S, required=True),
+    FieldSpec(
+        "Status",
+        "Status",
+        S,
+        required=True,
+        choices=("Active", "Deprecated"),
+        help_text="Active when not mapped.",
+    ),
+    FieldSpec("Currency", "Currency", S, required=True, help_text="ISO code, e.g. USD. " + _SET),
+    FieldSpec("PaymentTerm", "Payment term", S, required=True, help_text=_SET),
+    FieldSpec("TaxRule", "Tax rule", S, required=True, help_text=_SET),
+    FieldSpec("PriceTier", "Price tier", S),
     FieldSpec("Discount", "Discount %", N),
     FieldSpec("Carrier", "Carrier", S),
     FieldSpec("SalesRepresentative", "Sales representative", S),
     FieldSpec("Location", "Location", S),
     FieldSpec("Comments", "Comments (note)", S, help_text="Up to 2,000 characters."),
-    FieldSpec("AccountReceivable", "Account receivable", S),
-    FieldSpec("RevenueAccount", "Revenue account", S),
+    FieldSpec("AccountReceivable", "Account receivable", S, required=True, help_text=_SET),
+    FieldSpec("RevenueAccount", "Revenue account", S, required=True, help_text=_SET),
     FieldSpec("TaxNumber", "Tax number", S),
     FieldSpec("CreditLimit", "Credit limit", N),
     FieldSpec("IsOnCreditHold", "On credit hold", B),

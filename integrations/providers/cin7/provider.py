@@ -1,6 +1,25 @@
-from integrations.providers import Capabilities, CredentialField, ProviderInfo
+"""Cin7 Core: everything the app knows about it, in one `Provider` (see
+integrations/providers/base.py); the facts behind it are in docs/providers/cin7.md.
 
-PROVIDER = ProviderInfo(
+The new-customer settings exist because Cin7 requires Name, Status, Currency, PaymentTerm,
+AccountReceivable, RevenueAccount and TaxRule on every POST /customer: the client fills any the
+payload leaves out from them (Status: "Active") and refuses with a ConfigError naming the
+missing settings otherwise."""
+
+from integrations.providers.base import CredentialField, ObjectType, Provider
+from integrations.providers.capabilities import (
+    Capabilities,
+    ChangeDetection,
+    DeleteMode,
+    PageStyle,
+    RateLimit,
+    SignatureKind,
+)
+from integrations.providers.cin7 import explorer, fields, webhooks
+from integrations.providers.cin7.adapters import CustomerAdapter
+from integrations.providers.cin7.client import Cin7Client
+
+PROVIDER = Provider(
     key="cin7",
     name="Cin7 Core",
     description="Inventory and orders (formerly DEAR): customers with contacts and addresses.",
@@ -18,20 +37,51 @@ PROVIDER = ProviderInfo(
     ),
     setting_fields=(
         CredentialField(
-            "default_currency",
+            "currency",
             "Currency for new customers",
-            "e.g. USD",
+            "Cin7 requires one on every new customer. Your base currency is under Settings → "
+            "General Settings (e.g. USD); testing the connection suggests it.",
             secret=False,
             required=False,
         ),
         CredentialField(
-            "default_payment_term", "Payment term for new customers", secret=False, required=False
+            "payment_term",
+            "Payment term for new customers",
+            "Exactly as named under Settings → Reference Books → Payment Terms (e.g. 30 days); "
+            "testing the connection suggests the account's default.",
+            secret=False,
+            required=False,
         ),
         CredentialField(
-            "default_tax_rule", "Tax rule for new customers", secret=False, required=False
+            "account_receivable",
+            "Accounts receivable account (code)",
+            "The account code, from Settings → Chart of Accounts (e.g. 610, “Accounts "
+            "Receivable”); testing the connection suggests it.",
+            secret=False,
+            required=False,
         ),
         CredentialField(
-            "default_price_tier", "Price tier for new customers", secret=False, required=False
+            "revenue_account",
+            "Revenue (sales) account (code)",
+            "The account code, from Settings → Chart of Accounts (e.g. 200, “Sales”); testing "
+            "the connection suggests it.",
+            secret=False,
+            required=False,
+        ),
+        CredentialField(
+            "tax_rule",
+            "Tax rule for new customers",
+            "Exactly as named under Settings → Reference Books → Taxation Rules (e.g. Tax "
+            "Exempt); testing the connection suggests the first sales tax rule.",
+            secret=False,
+            required=False,
+        ),
+        CredentialField(
+            "price_tier",
+            "Price tier for new customers",
+            "Optional: one of the price tier names under Settings → General Settings.",
+            secret=False,
+            required=False,
         ),
         CredentialField(
             "webhook_auth",
@@ -56,21 +106,27 @@ PROVIDER = ProviderInfo(
         ),
     ),
     docs_url="https://dearinventory.docs.apiary.io/",
-    sandbox="integrations.providers.cin7.sandbox:Cin7Sandbox",
-    client="integrations.providers.cin7.client:Cin7Client",
+    client=Cin7Client,
+    field_catalogue=fields.catalogue,
+    explorer_operations=explorer.OPERATIONS,
+    verify_webhook=webhooks.verify,
+    adapters={ObjectType.CONTACT: CustomerAdapter},
     capabilities=Capabilities(
-        webhook_events=("Customer/Updated",),
-        webhook_signature=(
-            "unsigned: Basic, Bearer or a custom header configured on the webhook registration"
-        ),
+        change_detection=ChangeDetection.UPDATED_SINCE,
         incremental_filter="ModifiedSince",
-        deleted_feed=False,
-        delete_mode="deactivate",
+        delete_mode=DeleteMode.DEACTIVATE,
+        page_style=PageStyle.PAGE,
+        max_page_size=1000,
+        webhook_events=("Customer/Updated",),
+        # Unsigned: Basic, Bearer or a custom header set on the webhook registration.
+        webhook_signature=SignatureKind.SHARED_SECRET,
         has_tags=True,
         has_notes=True,
         has_groups=True,
-        page_style="page",
-        max_page_size=1000,
-        rate_limit="60 calls/minute per account, refused with 503 (sometimes 429)",
+        rate_limit=RateLimit(60, 60, per="account", refusal=503, inferred=True),
+        # No public source settles these: whether a refusal is 503 (help page) or 429 (the
+        # Apiary status table); whether Customer/Updated also fires on create, and the full
+        # shape of its payload (seen only through Pipedream's source).
+        inferred=("rate_limit", "webhook_events"),
     ),
 )

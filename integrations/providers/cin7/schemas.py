@@ -5,7 +5,7 @@ Reads keep unknown fields (`extra="allow"`) so nothing Cin7 adds is lost; bodies
 so a typo fails here rather than being ignored by Cin7's deserialiser. A customer is a
 company-like record: the people are its `Contacts` (e-mail and phone live there) and
 `Tags` is one comma-separated string (`tag_list()` splits it; inputs accept a list).
-Reference: ../shared/reference/store-platform-apis.md §5.
+Sources: docs/providers/cin7.md.
 """
 
 from datetime import UTC, datetime

@@ -7,7 +7,7 @@
   for everyone until the window has passed; any other 503 is an ordinary retried 5xx.
 - Error bodies are `[{"ErrorCode": 400, "Exception": "..."}]` (sometimes a bare object);
   the Exception texts become the typed errors' messages.
-Reference: ../shared/reference/store-platform-apis.md §5.
+Sources: docs/providers/cin7.md.
 """
 
 import json

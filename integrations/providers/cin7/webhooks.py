@@ -15,19 +15,19 @@ customers. A delivery is one VerifiedEvent whose payload keeps the whole batch; 
 digest of the (ID, LastModifiedOn) pairs in it, because Cin7 sends no delivery ID: a retried
 delivery is stored once, and a later change always makes a new event. There is no timestamp
 to check for staleness, and Customer/Updated is the only customer event (no created/deleted).
-Reference: ../shared/reference/store-platform-apis.md §5 (Webhooks).
+Sources: docs/providers/cin7.md.
 """
 
 import base64
 import binascii
 import hashlib
 import hmac
-import json
 import secrets
 
+from integrations import jsonsafe
 from integrations.errors import ConfigError
 from integrations.models import Connection
-from integrations.providers import VerifiedEvent, WebhookRejected
+from integrations.providers.base import VerifiedEvent, WebhookRejected
 from integrations.providers.cin7.schemas import WebhookInput
 
 EVENT_TYPE = "Customer/Updated"
@@ -116,9 +116,9 @@ def verify(body: bytes, headers) -> VerifiedEvent:
             "The request did not carry the credentials of any Cin7 Core webhook registration.",
         )
     try:
-        payload = json.loads(body)
-    except ValueError:
-        raise WebhookRejected("malformed", "The body is not JSON.") from None
+        payload = jsonsafe.loads(body)
+    except jsonsafe.JSONRejected as error:
+        raise WebhookRejected("malformed", f"The body is not JSON we can read: {error}") from None
     customers = payload.get("CustomerDetailsList") if isinstance(payload, dict) else None
     if (
         not isinstance(customers, list)

@@ -17,7 +17,11 @@ What the platform allows, and what this client does about it:
   on `total_items` and on the page CS-Cart says it served, never on "an empty page".
 - Only customers (`user_type=C`) are read or written: the store's administrators are never
   updated or deleted through this client, even given an administrator's id.
+- Passwords cannot be set through API 2.0: it ignores `password` on create and update and
+  still answers success. `CustomerInput` refuses a password with that reason, so this
+  client never sends one.
 Reference: https://docs.cs-cart.com/latest/developer_guide/api/entities/users.html
+(docs/providers/cscart.md lists the facts relied on).
 """
 
 import math
@@ -27,7 +31,7 @@ from urllib.parse import urlsplit
 
 from integrations.errors import ConfigError, NotFoundError, PermanentError, ValidationFailedError
 from integrations.models import Connection
-from integrations.providers import AccountInfo
+from integrations.providers.base import AccountInfo
 from integrations.providers.cscart.schemas import (
     CUSTOMER,
     CustomerInput,
@@ -148,6 +152,21 @@ class CsCartClient:
         body = self._get("/users", user_type=CUSTOMER, email=email.strip(), items_per_page=50)
         rows, _ = self._envelope(body)
         return [User.model_validate(r) for r in rows if (r.get("email") or "").lower() == wanted]
+
+    def search_customers(self, *, page_size: int | None = None, **filters: str) -> list[User]:
+        """Every customer matching CS-Cart's list filters (`phone`, `name`, ...; LIKE
+        matches: callers check what they get)."""
+        params = {"user_type": CUSTOMER, "sort_by": "id", "sort_order": "asc", **filters}
+        seen: set[str] = set()
+
+        def is_new(row: dict) -> bool:
+            key = str(row.get("user_id"))
+            if key in seen:
+                return False
+            seen.add(key)
+            return True
+
+        return [User.model_validate(r) for r in self._scan(params, page_size, is_new)]
 
     def _scan(
         self, params: dict, page_size: int | None, is_new: Callable[[dict], bool]

@@ -8,7 +8,7 @@ read or compare them. CS-Cart has no API listing profile-field definitions, so c
 come from `settings["profile_fields"]` ({field_id: label}) when the connection names them.
 """
 
-from integrations.providers import FieldSpec
+from integrations.providers.base import FieldSpec
 
 WRITE_ONLY = "Written by the API but not returned by it on most CS-Cart 4.x versions."
 ADDRESS = (

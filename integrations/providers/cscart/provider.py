@@ -1,6 +1,18 @@
-from integrations.providers import Capabilities, CredentialField, ProviderInfo
+"""CS-Cart: everything the app knows about it, in one `Provider` (see providers/base.py)."""
 
-PROVIDER = ProviderInfo(
+from integrations.providers.base import CredentialField, ObjectType, Provider
+from integrations.providers.capabilities import (
+    Capabilities,
+    ChangeDetection,
+    DeleteMode,
+    PageStyle,
+    RateLimit,
+)
+from integrations.providers.cscart import explorer, fields
+from integrations.providers.cscart.adapters import CsCartCustomers
+from integrations.providers.cscart.client import CsCartClient
+
+PROVIDER = Provider(
     key="cscart",
     name="CS-Cart",
     description="Self-hosted store: users (customers) with user groups and profile fields.",
@@ -17,23 +29,20 @@ PROVIDER = ProviderInfo(
         CredentialField("store_url", "Store URL", "https://shop.example.com", secret=False),
     ),
     docs_url="https://docs.cs-cart.com/latest/developer_guide/api/",
-    sandbox="integrations.providers.cscart.sandbox:CsCartSandbox",
-    client="integrations.providers.cscart.client:CsCartClient",
+    client=CsCartClient,
+    field_catalogue=fields.catalogue,
+    explorer_operations=explorer.OPERATIONS,
+    adapters={ObjectType.CONTACT: CsCartCustomers},
     capabilities=Capabilities(
-        webhook_events=(),  # CS-Cart core sends no webhooks for users: poll
-        webhook_signature="",
-        incremental_filter="",  # no modified-since filter and no updated timestamp: full compare
-        deleted_feed=False,
-        delete_mode="delete",
-        has_tags=False,
-        has_notes=False,
-        has_groups=True,  # user groups, many per user
-        page_style="page",
+        # No modified-since filter and no updated timestamp: full comparison.
+        change_detection=ChangeDetection.FULL_COMPARISON,
+        delete_mode=DeleteMode.DELETE,
+        page_style=PageStyle.PAGE,
         max_page_size=500,  # none documented; the client's own cap
-        rate_limit=(
-            "None documented (self-hosted; the host's firewall may throttle). The client sends "
-            "at most 5 requests/second per store by default (settings rate_limit_requests / "
-            "rate_limit_interval) and waits out 429 or 509 refusals."
-        ),
+        has_groups=True,  # user groups, many per user
+        # None documented (self-hosted; the host's firewall may throttle): the client sends at
+        # most 5 requests/second per store by default and waits out 429 or 509 refusals.
+        rate_limit=RateLimit(5, 1, per="store (the client's own default)", inferred=True),
+        inferred=("max_page_size", "rate_limit"),
     ),
 )

@@ -12,7 +12,7 @@ Request bodies forbid unknown fields, so a typo fails here instead of being igno
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
 
 def _as_text(value: Any) -> Any:
@@ -32,14 +32,12 @@ class _Response(BaseModel):
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # Errors never echo the input: it may hold a password.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, hide_input_in_errors=True)
 
     def payload(self) -> dict:
         # Unset fields are left out; CS-Cart only changes the fields a PUT names.
-        data = self.model_dump(exclude_unset=True, by_alias=True)
-        if isinstance(self.password, SecretStr):
-            data["password"] = self.password.get_secret_value()
-        return data
+        return self.model_dump(exclude_unset=True, by_alias=True)
 
 
 class UserGroupLink(_Response):
@@ -92,10 +90,26 @@ class WriteResult(_Response):
     profile_id: OptionalNumberText = None
 
 
+PASSWORD_REFUSED = (
+    "CS-Cart's API 2.0 ignores passwords on create and update (it answers success and "
+    "keeps the old one), so ContactBridge cannot set one: the customer sets it from the "
+    "storefront (“Forgot your password?”) or an administrator in the admin panel."
+)
+
+
 class CustomerInput(_Body):
     """What a create or update may send. `user_type` is not here on purpose: the client sets
     "C" on create and never sends it on update, so a sync can never turn an administrator
-    into a customer or the other way round."""
+    into a customer or the other way round. Nor is `password`: API 2.0 silently ignores it
+    (CS-Cart source, Tygh/Api/Entities/v20/Users.php), so a payload naming it is refused
+    with that reason rather than "saved" without effect."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_password(cls, data: Any) -> Any:
+        if isinstance(data, dict) and {"password", "password1", "password2"} & set(data):
+            raise ValueError(PASSWORD_REFUSED)
+        return data
 
     email: str | None = None
     firstname: str | None = None
@@ -107,7 +121,6 @@ class CustomerInput(_Body):
     company_id: int | None = None  # the storefront (Ultimate) the customer belongs to
     lang_code: str | None = None
     tax_exempt: Literal["Y", "N"] | None = None
-    password: SecretStr | None = Field(default=None, repr=False)
     # Profile (address) columns: b_ billing, s_ shipping.
     b_firstname: str | None = None
     b_lastname: str | None = None

@@ -8,7 +8,7 @@
   "Bandwidth Limit Exceeded" are refusals: wait (Retry-After when given) and try again.
 - 503 is CS-Cart's "store closed for maintenance/upgrade": retried with backoff like any 5xx.
 - Errors keep CS-Cart's own message, `"<Status text>: <details>"`, and its `errors`/`messages`.
-Reference: ../shared/reference/store-platform-apis.md §3; Tygh\\Api\\Response.
+Reference: CS-Cart source, Tygh/Api/Response.php (docs/providers/cscart.md).
 """
 
 import hashlib

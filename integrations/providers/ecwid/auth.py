@@ -3,7 +3,8 @@
 A custom app's secret token never expires (it is reissued only when the app is reinstalled),
 so there is no refresh and nothing to single-flight: a token Ecwid refuses stays refused
 until the user pastes a new one. The app's `client_secret` is not an API credential at all:
-Ecwid signs webhooks with it (see webhooks.py). Reference: store-platform-apis.md §2 "Auth".
+Ecwid signs webhooks with it (see webhooks.py). Source: Ecwid API docs, access tokens
+(summarised in docs/providers/ecwid.md).
 """
 
 from integrations.errors import AuthError, ConfigError

@@ -6,7 +6,7 @@ exclude_none=False)` of `schemas.Customer`. `contacts` and `shippingAddresses` a
 (`EcwidClient.iter_customer_groups`), so `customerGroupId` has no fixed choices.
 """
 
-from integrations.providers import FieldSpec
+from integrations.providers.base import FieldSpec
 from integrations.providers.ecwid.schemas import ContactType
 
 _PERSON = (

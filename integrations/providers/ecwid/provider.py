@@ -1,6 +1,19 @@
-from integrations.providers import Capabilities, CredentialField, ProviderInfo
+"""Ecwid by Lightspeed: everything the app knows about it, in one `Provider` (base.py)."""
 
-PROVIDER = ProviderInfo(
+from integrations.providers.base import CredentialField, ObjectType, Provider
+from integrations.providers.capabilities import (
+    Capabilities,
+    ChangeDetection,
+    DeleteMode,
+    PageStyle,
+    RateLimit,
+    SignatureKind,
+)
+from integrations.providers.ecwid import explorer, fields, webhooks
+from integrations.providers.ecwid.adapters import EcwidCustomerAdapter
+from integrations.providers.ecwid.client import EcwidClient
+
+PROVIDER = Provider(
     key="ecwid",
     name="Ecwid by Lightspeed",
     description="Online store: customers, customer groups and a feed of deleted customers.",
@@ -24,10 +37,19 @@ PROVIDER = ProviderInfo(
         ),
     ),
     docs_url="https://docs.ecwid.com/api-reference",
-    sandbox="integrations.providers.ecwid.sandbox:EcwidSandbox",
-    client="integrations.providers.ecwid.client:EcwidClient",
+    client=EcwidClient,
+    field_catalogue=fields.catalogue,
+    explorer_operations=explorer.OPERATIONS,
+    verify_webhook=webhooks.verify,
+    adapters={ObjectType.CONTACT: EcwidCustomerAdapter},
     scopes=("read_store_profile", "read_customers", "create_customers", "update_customers"),
     capabilities=Capabilities(
+        change_detection=ChangeDetection.UPDATED_SINCE,
+        incremental_filter="updatedFrom (UNIX seconds, sortBy=UPDATED_DATE_ASC)",
+        delete_mode=DeleteMode.DELETE,
+        deleted_feed=True,  # GET /customers/deleted, kept six months
+        page_style=PageStyle.OFFSET,
+        max_page_size=100,
         webhook_events=(
             "customer.created",
             "customer.updated",
@@ -36,18 +58,13 @@ PROVIDER = ProviderInfo(
             "customer_group.updated",
             "customer_group.deleted",
         ),
-        webhook_signature=(
-            "X-Ecwid-Webhook-Signature: Base64 HMAC-SHA256 of “eventCreated.eventId” with the "
-            "app's client_secret (the body itself is not signed)"
-        ),
-        incremental_filter="updatedFrom (UNIX seconds, with sortBy=UPDATED_DATE_ASC)",
-        deleted_feed=True,
-        delete_mode="delete",
-        has_tags=False,
+        webhook_signature=SignatureKind.HMAC_EVENT,
         has_notes=True,  # privateAdminNotes: one owner-only text per customer
         has_groups=True,  # customerGroupId: one group per customer, 0 = "General"
-        page_style="offset",
-        max_page_size=100,
-        rate_limit="600 requests/minute per token; 429 with Retry-After when exceeded",
+        rate_limit=RateLimit(600, 60, per="token"),
+        # Every capability above is in Ecwid's API docs. What they leave open (inclusive
+        # updatedFrom bounds, a partial billingPerson kept, a deleted group's members moved
+        # to "General") is a sandbox knob, listed in docs/providers/ecwid.md.
+        inferred=(),
     ),
 )

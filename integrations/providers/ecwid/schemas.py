@@ -3,7 +3,7 @@
 Responses keep unknown fields (`extra="allow"`) so nothing Ecwid adds is lost; request
 bodies forbid them, so a typo fails here instead of being ignored there. Dates stay in
 Ecwid's own text form ("2021-12-21 06:05:58 +0000"); `registered_at`/`updated_at` parse it.
-Reference: store-platform-apis.md §2 "Customer object".
+Source: Ecwid API docs, customers reference (see docs/providers/ecwid.md).
 """
 
 from datetime import datetime

@@ -6,7 +6,7 @@
 - A refusal is 429 with Retry-After (seconds); Ecwid sends no other rate headers.
 - Errors carry `{"errorMessage", "errorCode"}`: 403 INSUFFICIENT_APP_SCOPE is a missing
   scope, any other 403 a refused token; 409 is a conflict such as a taken e-mail.
-Reference: ../shared/reference/store-platform-apis.md §2 (errors, rate limit).
+Source: Ecwid API docs, errors and rate limits (see docs/providers/ecwid.md).
 """
 
 import hashlib

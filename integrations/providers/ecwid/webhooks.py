@@ -11,22 +11,23 @@ Freshness: Ecwid retries a failed delivery for 24 hours (its FAQ says 48) with t
 `eventCreated`, so an age limit of minutes would turn every retry after an outage into a
 401 and lose the event. Events older than `MAX_AGE` (48 h plus margin) or from the future
 beyond WEBHOOK_MAX_AGE_SECONDS of clock skew are refused.
-Reference: store-platform-apis.md §2 "Webhooks"; Ecwid/ecwid-api-docs _webhooks.md.
+Source: Ecwid API docs, webhooks (Ecwid/ecwid-api-docs `_webhooks.md`); docs/providers/ecwid.md.
 """
 
 import base64
 import binascii
 import hashlib
 import hmac
-import json
+import re
 import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Q
 
+from integrations import jsonsafe
 from integrations.models import Connection
-from integrations.providers import VerifiedEvent, WebhookRejected
+from integrations.providers.base import VerifiedEvent, WebhookRejected
 from integrations.providers.ecwid import auth
 
 SIGNATURE_HEADER = "X-Ecwid-Webhook-Signature"
@@ -38,11 +39,14 @@ def expected_signature(client_secret: str, event_created, event_id) -> bytes:
     return hmac.new(client_secret.encode(), message, hashlib.sha256).digest()
 
 
+STORE_ID = re.compile(r"[0-9]{1,20}")
+
+
 def _parse(body: bytes) -> dict:
     try:
-        payload = json.loads(body)
-    except ValueError:
-        raise WebhookRejected("malformed", "The body is not JSON.") from None
+        payload = jsonsafe.loads(body)
+    except jsonsafe.JSONRejected as error:
+        raise WebhookRejected("malformed", f"The body is not JSON we can read: {error}") from None
     if not isinstance(payload, dict):
         raise WebhookRejected("malformed", "The body is not a JSON object.")
     for key in ("eventId", "eventCreated", "storeId", "eventType"):
@@ -50,8 +54,12 @@ def _parse(body: bytes) -> dict:
             raise WebhookRejected("malformed", f"{key} is missing.")
     if isinstance(payload["eventCreated"], bool) or not isinstance(payload["eventCreated"], int):
         raise WebhookRejected("malformed", "eventCreated must be a UNIX timestamp.")
-    if not str(payload["storeId"]).isdigit():
-        raise WebhookRejected("malformed", "storeId must be a number.")
+    # ASCII digits of a sane length only: str.isdigit() is true for "²" and "٣", which int()
+    # refuses, and a 5,000-digit id is no store's.
+    if not STORE_ID.fullmatch(str(payload["storeId"])):
+        raise WebhookRejected("malformed", "storeId must be a store number (up to 20 digits).")
+    if not isinstance(payload["eventId"], str) or len(payload["eventId"]) > 200:
+        raise WebhookRejected("malformed", "eventId must be a text of at most 200 characters.")
     return payload
 
 

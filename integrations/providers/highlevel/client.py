@@ -2,14 +2,16 @@
 
 Lists are generators that fetch one page at a time, so a sync over 100,000 contacts holds one
 page in memory. Every call goes through `HighLevelTransport` (scope, token, budget, retries).
-Reference: https://highlevel.stoplight.io/docs/integrations/ and ../shared/specs/highlevel.
+Every scan of contacts goes through POST /contacts/search: the Contacts spec marks
+GET /contacts/ deprecated, so it is only an endpoint-explorer operation (explorer.py).
+Facts and sources: docs/providers/highlevel.md.
 """
 
 from collections.abc import Iterator
 from urllib.parse import quote
 
 from integrations.models import Connection
-from integrations.providers import AccountInfo
+from integrations.providers.base import AccountInfo
 from integrations.providers.highlevel import auth
 from integrations.providers.highlevel.schemas import (
     NOT_UPDATABLE,
@@ -28,8 +30,8 @@ from integrations.providers.highlevel.schemas import (
 )
 from integrations.providers.highlevel.transport import HighLevelTransport
 
-MAX_PAGE = 100  # GET /contacts/ and POST /contacts/search cap pages at 100
-# Version v3 spells the do-not-disturb channels in lower camel case (reference §11). The
+MAX_PAGE = 100  # the page size HighLevel's own examples use for POST /contacts/search
+# Version v3 spells the do-not-disturb channels in lower camel case (Contacts v3 spec). The
 # client speaks the 2021-07-28 names both ways, so callers see one shape under any version.
 DND_V3 = {
     "Call": "call",
@@ -40,7 +42,7 @@ DND_V3 = {
     "FB": "fb",
 }
 DND_V2 = {v3: v2 for v2, v3 in DND_V3.items()}
-# GET /contacts/ sort names -> POST /contacts/search sort fields.
+# The sort names iter_contacts takes -> POST /contacts/search sort fields.
 SEARCH_SORTS = {"date_added": "dateAdded", "date_updated": "dateUpdated"}
 
 
@@ -131,33 +133,35 @@ class HighLevelClient:
         sort_by: str | None = None,
         order: str | None = None,
     ) -> Iterator[Contact]:
-        """Every contact through GET /contacts/ and its startAfter/startAfterId keyset.
+        """Every contact, through POST /contacts/search and its searchAfter cursor (sorted by
+        `sort_by` "date_added" (default) or "date_updated", `order` "desc" (default) or
+        "asc"). The cursor is a keyset (sort value, id): records created or changed behind
+        it do not shift the pages still to come, as offsets would."""
+        sort = [{"field": SEARCH_SORTS[sort_by or "date_added"], "direction": order or "desc"}]
+        yield from self.search_contacts(query=query, sort=sort, page_size=page_size)
 
-        Version v3 has no GET /contacts/ (it was deprecated), so there the same walk goes
-        through POST /contacts/search and its searchAfter cursor. Both cursors are keysets
-        (sort value, id): records created or changed behind the cursor do not shift the
-        pages still to come, as offsets would."""
-        if self.transport.version == "v3":
-            sort = [
-                {
-                    "field": SEARCH_SORTS[sort_by or "date_added"],
-                    "direction": order or "desc",
-                }
-            ]
-            yield from self.search_contacts(query=query, sort=sort, page_size=page_size)
-            return
-        params = {"locationId": self.location_id, "limit": min(page_size, MAX_PAGE)}
-        for key, value in (("query", query), ("sortBy", sort_by), ("order", order)):
-            if value:
-                params[key] = value
-        while True:
-            page = self._get("/contacts/", **params)
-            contacts = page.get("contacts") or []
-            yield from (self._contact(item) for item in contacts)
-            meta = page.get("meta") or {}
-            if len(contacts) < params["limit"] or not meta.get("startAfterId"):
-                return
-            params["startAfter"], params["startAfterId"] = meta["startAfter"], meta["startAfterId"]
+    def search_page(
+        self,
+        *,
+        query: str | None = None,
+        filters: list[SearchFilter | SearchGroup] | None = None,
+        sort: list[dict] | None = None,
+        page_size: int = MAX_PAGE,
+        search_after: list | None = None,
+    ) -> list[Contact]:
+        """One page of POST /contacts/search; each contact keeps its `searchAfter` (the
+        cursor of the page after it) as an extra field."""
+        body: dict = {"locationId": self.location_id, "pageLimit": min(page_size, MAX_PAGE)}
+        if query:
+            body["query"] = query
+        if filters:
+            body["filters"] = [f.payload() for f in filters]
+        if sort:
+            body["sort"] = sort
+        if search_after:
+            body["searchAfter"] = search_after
+        page = self.transport.request("POST", "/contacts/search", json=body)
+        return [self._contact(item) for item in page.get("contacts") or []]
 
     def search_contacts(
         self,
@@ -169,23 +173,16 @@ class HighLevelClient:
     ) -> Iterator[Contact]:
         """POST /contacts/search, following the `searchAfter` cursor of the last record.
         `filters` all have to hold; a SearchGroup combines its own with AND or OR."""
-        body: dict = {"locationId": self.location_id, "pageLimit": min(page_size, MAX_PAGE)}
-        if query:
-            body["query"] = query
-        if filters:
-            body["filters"] = [f.payload() for f in filters]
-        if sort:
-            body["sort"] = sort
+        size = min(page_size, MAX_PAGE)
+        cursor = None
         while True:
-            page = self.transport.request("POST", "/contacts/search", json=body)
-            contacts = page.get("contacts") or []
-            if not contacts:
+            contacts = self.search_page(
+                query=query, filters=filters, sort=sort, page_size=size, search_after=cursor
+            )
+            yield from contacts
+            cursor = getattr(contacts[-1], "searchAfter", None) if contacts else None
+            if not cursor or len(contacts) < size:
                 return
-            yield from (self._contact(item) for item in contacts)
-            cursor = contacts[-1].get("searchAfter")
-            if not cursor or len(contacts) < body["pageLimit"]:
-                return
-            body["searchAfter"] = cursor
 
     def find_duplicate(
         self, *, email: str | None = None, phone: str | None = None

@@ -9,7 +9,7 @@ custom fields follow as `customFields.<id>` (what a contact's `customFields` lis
 """
 
 from integrations.models import Connection
-from integrations.providers import FieldSpec
+from integrations.providers.base import FieldSpec
 from integrations.providers.highlevel.client import HighLevelClient
 
 S = "string"

@@ -1,6 +1,21 @@
-from integrations.providers import Capabilities, CredentialField, ProviderInfo
+"""HighLevel: everything the app knows about it, in one `Provider` (integrations/providers/
+base.py); the facts it relies on, and their sources, are in docs/providers/highlevel.md."""
 
-PROVIDER = ProviderInfo(
+from integrations.providers.base import CredentialField, OAuthParts, ObjectType, Provider
+from integrations.providers.capabilities import (
+    Capabilities,
+    ChangeDetection,
+    DeleteMode,
+    PageStyle,
+    RateLimit,
+    SignatureKind,
+)
+from integrations.providers.highlevel import auth, explorer, fields, webhooks
+from integrations.providers.highlevel.adapters import ContactAdapter
+from integrations.providers.highlevel.client import HighLevelClient
+from integrations.providers.highlevel.related_adapters import NoteAdapter, TaskAdapter
+
+PROVIDER = Provider(
     key="highlevel",
     name="HighLevel",
     description="The CRM: contacts, tasks, notes, appointments and tags of one sub-account.",
@@ -14,10 +29,29 @@ PROVIDER = ProviderInfo(
     ),
     setting_fields=(CredentialField("location_id", "Location (sub-account) ID", secret=False),),
     docs_url="https://highlevel.stoplight.io/docs/integrations/",
-    sandbox="integrations.providers.highlevel.sandbox:HighLevelSandbox",
-    client="integrations.providers.highlevel.client:HighLevelClient",
+    client=HighLevelClient,
+    field_catalogue=fields.catalogue,
+    explorer_operations=explorer.OPERATIONS,
+    has_account_fields=True,
+    oauth=OAuthParts(
+        authorization_url=auth.authorization_url,
+        exchange_code=auth.exchange_code,
+        credentials_from_grant=auth.credentials_from_grant,
+    ),
+    refresh_token=auth.refresh_access_token,
+    verify_webhook=webhooks.verify,
+    adapters={
+        ObjectType.CONTACT: ContactAdapter,
+        ObjectType.TASK: TaskAdapter,
+        ObjectType.NOTE: NoteAdapter,
+    },
     scopes=("contacts.readonly", "contacts.write"),
     capabilities=Capabilities(
+        change_detection=ChangeDetection.UPDATED_SINCE,
+        incremental_filter="dateUpdated range filter of POST /contacts/search",
+        delete_mode=DeleteMode.DELETE,
+        page_style=PageStyle.KEYSET,
+        max_page_size=100,
         webhook_events=(
             "ContactCreate",
             "ContactUpdate",
@@ -31,15 +65,10 @@ PROVIDER = ProviderInfo(
             "NoteUpdate",
             "NoteDelete",
         ),
-        webhook_signature="Ed25519 x-ghl-signature (RSA x-wh-signature legacy)",
-        incremental_filter="dateUpdated (POST /contacts/search range filter)",
-        deleted_feed=False,
-        delete_mode="delete",
+        webhook_signature=SignatureKind.PUBLIC_KEY,
+        upsert=True,
         has_tags=True,
         has_notes=True,
-        has_groups=False,
-        page_style="keyset",
-        max_page_size=100,
-        rate_limit="100 requests / 10 s burst and 200,000 / day per app per location",
+        rate_limit=RateLimit(100, 10, per="app and location", daily=200_000),
     ),
 )

@@ -2,7 +2,8 @@
 
 Responses keep unknown fields (`extra="allow"`): HighLevel adds fields without notice, and a
 sync must not drop what it does not know. Request bodies forbid unknown fields, so a typo is
-an error here rather than a silently ignored key there. Reference: specs contacts.json.
+an error here rather than a silently ignored key there. Source: HighLevel's Contacts
+OpenAPI spec (docs/providers/highlevel.md).
 """
 
 from typing import Any, Literal

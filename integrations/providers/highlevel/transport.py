@@ -8,7 +8,9 @@
   worker on the same app and location paces itself by it from its first request.
 - A 401 for an expired or revoked OAuth token triggers one refresh and one retry.
 - A 403 "no access to this location" is a settings problem (ConfigError), not a token one.
-Reference: ../shared/reference/highlevel-contacts-api.md §5-§6.
+- The `Version` header is one the OpenAPI specs allow ("2021-07-28" in the Contacts spec,
+  "v3" in the Contacts v3 spec); any other value is a ConfigError before anything is sent.
+Facts and sources: docs/providers/highlevel.md.
 """
 
 import hashlib
@@ -28,33 +30,57 @@ from integrations.ratelimit import Limit
 from integrations.transport import ApiTransport
 
 DEFAULT_VERSION = "2021-07-28"
-VERSIONS = ("2021-07-28", "2023-02-21", "v3")
+# The only values the specs' `Version` header enums allow: Contacts (contacts.json) and
+# Contacts v3 (contacts-v3.json). HighLevel's SDK sends "2023-02-21", which no contacts spec
+# lists: refused here rather than relied on.
+VERSIONS = ("2021-07-28", "v3")
 LEARNED_LIMIT_SECONDS = 24 * 3600
+
+
+def check_version(version: str) -> str:
+    """`version` if the specs allow it as the Version header, else a ConfigError."""
+    if version not in VERSIONS:
+        raise ConfigError(
+            f"HighLevel API version {version!r} is not one the HighLevel API specs allow "
+            f"({' or '.join(VERSIONS)}): change the connection's API version setting."
+        )
+    return version
 
 
 class HighLevelTransport(ApiTransport):
     service = "HighLevel"
     default_limit = Limit(max_requests=100, interval=10.0)
 
-    def __init__(self, connection, *, timeout: float | tuple[float, float] | None = None, **kw):
+    def __init__(
+        self,
+        connection,
+        *,
+        timeout: float | tuple[float, float] | None = None,
+        api_version: str | None = None,
+        **kw,
+    ):
         """`timeout`: (connect, read) seconds for every request, instead of the defaults of
-        integrations.http (settings.INTEGRATIONS_*_TIMEOUT)."""
+        integrations.http (settings.INTEGRATIONS_*_TIMEOUT). `api_version`: the Version
+        header to send instead of the connection's `api_version` setting."""
+        self.api_version = api_version
+        check_version(self._asked_version(connection))
         super().__init__(connection, **kw)
         self.timeout = timeout
 
+    def _asked_version(self, connection) -> str:
+        return self.api_version or connection.settings.get("api_version") or DEFAULT_VERSION
+
     @property
     def version(self) -> str:
-        version = self.connection.settings.get("api_version") or DEFAULT_VERSION
-        if version not in VERSIONS:
-            raise ConfigError(
-                f"HighLevel API version {version!r} is not one of {', '.join(VERSIONS)}."
-            )
-        return version
+        return check_version(self._asked_version(self.connection))
 
     def default_headers(self) -> dict[str, str]:
         return {"Accept": "application/json", "Version": self.version}
 
     def send(self, method: str, path: str, *, write: bool = False, **kwargs):
+        # Checked again at every request: a setting changed since the session was built
+        # must not send a Version the specs do not allow.
+        self.session.headers["Version"] = self.version
         if self.timeout is not None:
             kwargs.setdefault("timeout", self.timeout)
         return super().send(method, path, write=write, **kwargs)

@@ -20,7 +20,7 @@ a dead refresh token) marks the connection "needs reconnect".
 The row lock: SQLite ignores SELECT ... FOR UPDATE, and a DEFERRED transaction takes its
 write lock only at the first write, after two workers may both have read the old token; so
 the transaction starts with a no-op write to the row, which locks it under any database.
-Reference: ../shared/reference/store-platform-apis.md §1 "Auth".
+Source: Orderspace API docs, authentication (see docs/providers/orderspace.md).
 """
 
 import time
@@ -334,7 +334,8 @@ OAUTH_WORDS = {
     "token_tab": "Private integration",
     "oauth_intro": (
         "Sign in at Orderspace and authorize the app. You need the public integration's "
-        "Client ID and Client secret."
+        "Client ID and Client secret. Orderspace does not publish the sign-in page's address: "
+        "ContactBridge assumes /oauth/authorize on its identity server (inferred)."
     ),
     "client_id_help": "Orderspace → Integrations → your public integration.",
 }

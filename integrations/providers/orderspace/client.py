@@ -10,7 +10,7 @@ read finds them), and there is no "updated since" at all (webhooks, or a full co
 If the cursor customer is deleted between two pages, Orderspace may refuse the cursor (404):
 the walk then resumes after the nearest earlier customer of that page that still exists,
 skipping those already read.
-Reference: ../shared/reference/store-platform-apis.md §1.
+Source: Orderspace API docs, customers (see docs/providers/orderspace.md).
 """
 
 from collections.abc import Iterator
@@ -21,7 +21,7 @@ from django.db import transaction
 
 from integrations.errors import ConfigError, NotFoundError, TransientError
 from integrations.models import Connection
-from integrations.providers import AccountInfo
+from integrations.providers.base import AccountInfo
 from integrations.providers.orderspace.schemas import (
     CUSTOMER_EVENTS,
     Customer,

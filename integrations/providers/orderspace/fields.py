@@ -3,7 +3,7 @@ by_alias=True, exclude_none=False)`. Lists are addressed by index: Orderspace al
 (`buyers.0`), and the first address (`addresses.0`) is the one a sync maps.
 """
 
-from integrations.providers import FieldSpec
+from integrations.providers.base import FieldSpec
 from integrations.providers.orderspace.schemas import CUSTOMER_STATUSES
 
 _ADDRESS = (

@@ -1,6 +1,20 @@
-from integrations.providers import Capabilities, CredentialField, ProviderInfo
+"""Orderspace: everything the app knows about it, in one `Provider` (base.py)."""
 
-PROVIDER = ProviderInfo(
+from integrations.providers.base import CredentialField, OAuthParts, ObjectType, Provider
+from integrations.providers.capabilities import (
+    Capabilities,
+    ChangeDetection,
+    DeleteMode,
+    Fact,
+    PageStyle,
+    RateLimit,
+    SignatureKind,
+)
+from integrations.providers.orderspace import auth, explorer, fields, webhooks
+from integrations.providers.orderspace.adapters import OrderspaceCustomerAdapter
+from integrations.providers.orderspace.client import OrderspaceClient
+
+PROVIDER = Provider(
     key="orderspace",
     name="Orderspace",
     description="B2B wholesale ordering: customers with buyers, addresses and price lists.",
@@ -32,23 +46,42 @@ PROVIDER = ProviderInfo(
         ),
     ),
     docs_url="https://apidocs.orderspace.com/",
-    sandbox="integrations.providers.orderspace.sandbox:OrderspaceSandbox",
-    client="integrations.providers.orderspace.client:OrderspaceClient",
+    client=OrderspaceClient,
+    field_catalogue=fields.catalogue,
+    explorer_operations=explorer.OPERATIONS,
+    oauth=OAuthParts(
+        authorization_url=auth.authorization_url,
+        exchange_code=auth.exchange_code,
+        credentials_from_grant=auth.credentials_from_grant,
+        settings_from_grant=auth.settings_from_grant,
+        words=auth.OAUTH_WORDS,
+    ),
+    refresh_token=auth.refresh_access_token,
+    verify_webhook=webhooks.verify,
+    adapters={ObjectType.CONTACT: OrderspaceCustomerAdapter},
     scopes=("read", "write"),
     capabilities=Capabilities(
+        # created_since only: no updated-since filter and no updated timestamp.
+        change_detection=ChangeDetection.FULL_COMPARISON,
+        delete_mode=DeleteMode.DELETE,  # deletions arrive only as customer.deleted webhooks
+        page_style=PageStyle.CURSOR,
+        max_page_size=200,
         webhook_events=("customer.created", "customer.updated", "customer.deleted"),
-        webhook_signature=(
-            "X-Orderspace-Signature: Base64 HMAC-SHA256 of the raw body with the webhook's "
-            "signing_key; up to 50 events per delivery"
-        ),
-        incremental_filter="",  # created_since only: no updated-since filter or timestamp
-        deleted_feed=False,  # deletions arrive only as customer.deleted webhooks
-        delete_mode="delete",
-        has_tags=False,
+        webhook_signature=SignatureKind.HMAC_BODY,
         has_notes=True,  # one free-text internal_note (plus the customer-visible reference)
         has_groups=True,  # customer_group_id (and price_list_id, payment_terms_id)
-        page_style="cursor",
-        max_page_size=200,
-        rate_limit="60 requests/minute per account; a 429 means wait at least 60 s",
+        rate_limit=RateLimit(60, 60, per="account"),
+        # Every capability above is in Orderspace's API docs. What they leave open (the
+        # public integration's authorize URL and refresh rotation, webhooks for API-made
+        # changes, a deleted paging cursor) is a sandbox knob, listed in
+        # docs/providers/orderspace.md; the sign-in tab says the authorize URL is assumed.
+        inferred=(),
+        assumptions=(
+            Fact(
+                "Public-integration sign-in",
+                "at identity.orderspace.com/oauth/authorize, beside the documented token URL "
+                "(Orderspace enables public integrations on request and does not publish it)",
+            ),
+        ),
     ),
 )

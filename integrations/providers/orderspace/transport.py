@@ -10,11 +10,14 @@
   account, so a code-grant connection has a budget of its own. Orderspace sends no
   rate-limit headers; its 429 says only "wait at least 60 seconds", so a refusal blocks
   the key for Retry-After if one is ever sent, else for the whole window.
-- Errors are JSON `{"message": "..."}` except 400, 401 (empty body) and unknown routes (HTML).
-Reference: ../shared/reference/store-platform-apis.md §1.
+- Errors are JSON `{"message": "..."}` except 400 (empty `text/html`), 401 (empty body, the
+  reason in WWW-Authenticate) and unknown routes (an HTML page).
+Source: Orderspace API docs and the recorded responses of ecomba/orderspace-ruby (see
+docs/providers/orderspace.md).
 """
 
 import re
+from urllib.parse import urlparse
 
 from integrations import http
 from integrations.errors import AuthError, NotFoundError, ValidationFailedError
@@ -102,8 +105,15 @@ class OrderspaceTransport(ApiTransport):
                 f"Orderspace rejected the data: {text}", messages=messages or [text], status=status
             )
         if status == 400:
+            # Orderspace's 400 is an empty text/html answer: all we can name is the request.
+            request = response.request
+            what = "the request"
+            if request is not None:
+                path = urlparse(request.url).path
+                path = path.removeprefix(urlparse(self.base_url).path.rstrip("/")) or "/"
+                what = f"{request.method} {path}"
             raise ValidationFailedError(
-                "Orderspace could not read the request (400 Bad Request): malformed JSON or a "
-                "missing or invalid parameter.",
+                f"Orderspace could not read {what} (400 Bad Request, no details given): "
+                "malformed JSON, or a missing or invalid parameter.",
                 status=status,
             )

@@ -10,17 +10,17 @@ inbox row: `payload = {"events": [...]}`, `event_type` the events' common type o
 Orderspace sends no delivery id and no timestamp, so the id is the SHA-256 of the body: a
 retried delivery (same bytes) is stored once, and so is a replay of a body already received.
 A stale-timestamp check is impossible without a timestamp; the signature is the only guard.
-Reference: ../shared/reference/store-platform-apis.md §1 "Webhooks".
+Source: Orderspace API docs, webhooks (see docs/providers/orderspace.md).
 """
 
 import base64
 import binascii
 import hashlib
 import hmac
-import json
 
+from integrations import jsonsafe
 from integrations.models import Connection
-from integrations.providers import VerifiedEvent, WebhookRejected
+from integrations.providers.base import VerifiedEvent, WebhookRejected
 
 HEADER = "X-Orderspace-Signature"
 MAX_EVENTS = 50
@@ -43,9 +43,9 @@ def _signature(headers) -> bytes:
 
 def _events(body: bytes) -> list[dict]:
     try:
-        events = json.loads(body)
-    except ValueError:
-        raise WebhookRejected("malformed", "The body is not JSON.") from None
+        events = jsonsafe.loads(body)
+    except jsonsafe.JSONRejected as error:
+        raise WebhookRejected("malformed", f"The body is not JSON we can read: {error}") from None
     if not isinstance(events, list) or not events:
         raise WebhookRejected("malformed", "The body must be a JSON array of events.")
     if len(events) > MAX_EVENTS:

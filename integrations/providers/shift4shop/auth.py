@@ -5,7 +5,7 @@ portal, `Token` is the per-store token issued when the merchant authorized the a
 key (Modules -> REST API). The token does not expire and there is nothing to refresh: a
 refused one means the merchant revoked the app, and the connection needs new credentials.
 Apps made through Shift4Shop's newer OAuth flow also send their access token as `Token` [I].
-Reference: ../shared/reference/store-platform-apis.md §4.
+Reference: https://apirest.3dcart.com/v1/getting-started (docs/providers/shift4shop.md).
 """
 
 from dataclasses import dataclass, field

@@ -2,15 +2,23 @@
 
 Lists are generators that fetch one page at a time (constant memory). Every call goes
 through `Shift4ShopTransport` (auth headers, budget, retries, typed errors).
-Reference: ../shared/reference/store-platform-apis.md §4 and apirest.3dcart.com.
+Reference: https://apirest.3dcart.com/v1/customers/ (docs/providers/shift4shop.md has the
+facts relied on and what is inferred).
 
-Paging is limit/offset over a list ordered by CustomerID [I], which the reader checks and
-relies on: new customers get higher ids and land at the end, updates do not move anyone,
-and deletions ahead of the reader shift the rest up. So each page overlaps the previous one
-by a record, records at or below the last id seen are dropped, and when the overlap record
-has moved up (deletions) the reader steps back a page: nothing is skipped or repeated by
-our paging. A page whose ids are not increasing turns those checks off (plain offsets,
-de-duplicated against the previous page) rather than dropping records.
+Offsets: production clients page from offset 1, while the customers help page shows 0, so
+the first offset is a setting (`offset_base`, default 1). Asking past the last record is
+answered with 400 `[{"Message": "Offset amount exceeds the total number of records"}]`;
+exactly that answer means "no more customers" (also for an empty list), any other 400 is
+an error.
+
+`iter_customers` pages limit/offset over a list ordered by CustomerID [I], which it checks
+and relies on: new customers get higher ids and land at the end, updates do not move
+anyone, and deletions ahead of the reader shift the rest up. So each page overlaps the
+previous one by a record, records at or below the last id seen are dropped, and when the
+overlap record has moved up (deletions) the reader steps back a page: nothing is skipped or
+repeated by our paging. A page whose ids are not increasing turns those checks off (plain
+offsets, de-duplicated against the previous page) rather than dropping records. (The record
+adapter pages through `customers_page` instead, with the shared cursor helpers.)
 """
 
 from collections.abc import Iterator
@@ -19,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from integrations.errors import ConfigError, NotFoundError, ValidationFailedError
 from integrations.models import Connection
-from integrations.providers import AccountInfo
+from integrations.providers.base import AccountInfo
 from integrations.providers.shift4shop import auth
 from integrations.providers.shift4shop.schemas import (
     Customer,
@@ -35,6 +43,8 @@ DEFAULT_TIMEZONE = "America/New_York"  # the store clock `lastupdatestart` is re
 # Our clock and the store's differ, and a customer changed while a read runs may be missed
 # by it: incremental reads start this much before the cursor (the engine de-duplicates).
 DEFAULT_OVERLAP = timedelta(minutes=1)
+DEFAULT_OFFSET_BASE = 1  # the first record's offset, as production clients page [I]
+PAST_THE_END = "Offset amount exceeds the total number of records"
 
 
 def store_time(moment: datetime, timezone: str = DEFAULT_TIMEZONE) -> str:
@@ -69,6 +79,13 @@ class Shift4ShopClient:
                 f"“{name}” is not a time zone name (e.g. America/New_York)."
             ) from None
         return name
+
+    @property
+    def offset_base(self) -> int:
+        value = self.connection.settings.get("offset_base", DEFAULT_OFFSET_BASE)
+        if value not in (0, 1, "0", "1"):
+            raise ConfigError(f"The offset base must be 0 or 1, not {value!r}.")
+        return int(value)
 
     def _get(self, path: str, **params):
         return self.transport.request("GET", path, params=params or None)
@@ -119,11 +136,30 @@ class Shift4ShopClient:
         return int(answer.get("TotalCount", 0)) if isinstance(answer, dict) else 0
 
     def _page(self, params: dict) -> list[Customer]:
+        """One page; `params["offset"]`, when given, counts from 0 (the base is added)."""
+        if "offset" in params:
+            params = {**params, "offset": params["offset"] + self.offset_base}
         try:
             answer = self._get("/Customers", **params)
         except NotFoundError:
             return []  # some stores answer an empty list with 404 [I]
+        except ValidationFailedError as error:
+            if error.status == 400 and [m.strip() for m in error.messages] == [PAST_THE_END]:
+                return []  # asked past the last customer: the end of the list
+            raise
         return [Customer.model_validate(item) for item in answer or []]
+
+    def customers_page(
+        self, *, offset: int, limit: int, changed_from: datetime | None = None
+    ) -> list[Customer]:
+        """One page of customers in the store's order: `offset` counts from 0, and
+        `changed_from` (aware) is sent as is, already floored and with any overlap taken
+        off by the caller. [] past the end."""
+        limit = max(1, min(limit, MAX_PAGE))
+        params = {"limit": limit, "offset": max(offset, 0)}
+        if changed_from is not None:
+            params["lastupdatestart"] = store_time(changed_from, self.timezone)
+        return self._page(params)
 
     def iter_customers(
         self,
@@ -165,8 +201,16 @@ class Shift4ShopClient:
         return Customer.model_validate(items[0])
 
     def find_customer_by_email(self, email: str) -> Customer | None:
-        page = self._page({"email": email, "limit": 2})
-        return next((c for c in page if (c.Email or "").lower() == email.lower()), None)
+        """The customer with exactly this e-mail (case-insensitive), or None. After a create
+        that timed out, this tells whether it happened."""
+        page = self._page({"email": email.strip(), "limit": 2, "offset": 0})
+        wanted = email.strip().lower()
+        return next((c for c in page if (c.Email or "").strip().lower() == wanted), None)
+
+    def search_customers(self, *, limit: int = MAX_PAGE, **filters: str) -> list[Customer]:
+        """The first page of customers matching the list filters (`email`, `phone`, ...).
+        The filters' matching rules are not documented: callers check what they get."""
+        return self._page({**filters, "limit": max(1, min(limit, MAX_PAGE)), "offset": 0})
 
     def create_customer(self, data: CustomerInput) -> WriteResult:
         """POST /Customers; the answer holds only the new id (`result.customer_id`)."""

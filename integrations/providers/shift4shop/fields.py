@@ -4,7 +4,7 @@ Paths are the keys of `customer.model_dump(mode="json", by_alias=True, exclude_n
 Shift4Shop's records are flat, so each path is a single field name.
 """
 
-from integrations.providers import FieldSpec
+from integrations.providers.base import FieldSpec
 
 _ADDRESS = [
     ("Company", "company", "string"),
@@ -54,8 +54,10 @@ def catalogue(connection=None) -> list[FieldSpec]:
             "Password",
             "Password",
             "string",
-            required=True,
-            help_text="Write-only; needed to create a customer, never read back.",
+            help_text=(
+                "Write-only, never read back. Shift4Shop needs one to create a customer: "
+                "when none is mapped, an unguessable one is set (the customer can reset it)."
+            ),
             extra={"write_only": True},
         ),
     ]

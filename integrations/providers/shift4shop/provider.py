@@ -1,6 +1,20 @@
-from integrations.providers import Capabilities, CredentialField, ProviderInfo
+"""Shift4Shop: everything the app knows about it, in one `Provider` (providers/base.py)."""
 
-PROVIDER = ProviderInfo(
+from integrations.providers.base import CredentialField, ObjectType, Provider
+from integrations.providers.capabilities import (
+    Capabilities,
+    ChangeDetection,
+    DeleteMode,
+    Fact,
+    PageStyle,
+    RateLimit,
+    SignatureKind,
+)
+from integrations.providers.shift4shop import explorer, fields, webhooks
+from integrations.providers.shift4shop.adapters import Shift4ShopCustomers
+from integrations.providers.shift4shop.client import Shift4ShopClient
+
+PROVIDER = Provider(
     key="shift4shop",
     name="Shift4Shop",
     description="Hosted store (formerly 3dcart): customers with billing and shipping details.",
@@ -37,22 +51,32 @@ PROVIDER = ProviderInfo(
         ),
     ),
     docs_url="https://apirest.3dcart.com/",
-    sandbox="integrations.providers.shift4shop.sandbox:Shift4ShopSandbox",
-    client="integrations.providers.shift4shop.client:Shift4ShopClient",
+    client=Shift4ShopClient,
+    field_catalogue=fields.catalogue,
+    explorer_operations=explorer.OPERATIONS,
+    # The request only checks the body's shape; the worker reads it back (confirm_webhook).
+    verify_webhook=lambda body, headers: webhooks.verify(body, headers, confirm=False),
+    confirm_webhook=webhooks.confirm,
+    adapters={ObjectType.CONTACT: Shift4ShopCustomers},
     capabilities=Capabilities(
+        change_detection=ChangeDetection.UPDATED_SINCE,
+        incremental_filter="lastupdatestart (mm/dd/yyyy hh:mm:ss, the store's time zone)",
+        delete_mode=DeleteMode.DELETE,
+        page_style=PageStyle.OFFSET,
+        max_page_size=500,
         webhook_events=("Customer New",),
-        webhook_signature=(
-            "none: Shift4Shop does not sign webhooks, so each one is confirmed by reading "
-            "the customer back through the API"
-        ),
-        incremental_filter="lastupdatestart",
-        deleted_feed=False,
-        delete_mode="delete",
-        has_tags=False,
+        # Shift4Shop does not sign webhooks: each is confirmed by reading the customer back.
+        webhook_signature=SignatureKind.READ_BACK,
         has_notes=True,  # Comments: one free-text note per customer
         has_groups=True,  # one CustomerGroupID per customer
-        page_style="offset",
-        max_page_size=500,
-        rate_limit="none published; 2 requests/second per store by default, backs off on 429",
+        # None published: 2 requests/second per store by default, backing off on 429.
+        rate_limit=RateLimit(2, 1, per="store (none published)", inferred=True),
+        # Undocumented, so knobs in the sandbox and labelled "inferred" in the UI: the page
+        # cap and first offset, the rate limit, and the webhook's body (and its EventType).
+        inferred=("max_page_size", "rate_limit", "webhook_events"),
+        assumptions=(
+            Fact("Webhook body", "the new customer's full record, as JSON"),
+            Fact("First page", "offset 1 (production clients page from 1; the help page says 0)"),
+        ),
     ),
 )

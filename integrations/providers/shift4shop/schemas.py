@@ -15,7 +15,8 @@ class _Response(BaseModel):
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # Errors never echo the input: it may hold a password.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, hide_input_in_errors=True)
 
     def payload(self) -> dict:
         """Only the fields that were set; a SecretStr is sent as its value."""

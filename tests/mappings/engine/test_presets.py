@@ -12,6 +12,9 @@ PAIRS = [(p, "highlevel") for p in PLATFORMS] + [("highlevel", p) for p in PLATF
 # Fields the sync puts on records beyond the platform's own catalogue: HighLevel notes (the
 # contact's note bodies) and CS-Cart user groups (fetched per user from /users/:id/usergroups).
 EXTRA_FIELDS = {"highlevel": {"notes"}, "cscart": {"usergroups"}}
+# What a platform's API never returns, so its preset cannot copy it to HighLevel: CS-Cart's
+# users API writes the billing address columns but does not read them back.
+UNREADABLE = {"cscart": {"address1", "city", "postalCode", "country"}}
 
 
 def platform_fields(key):
@@ -50,7 +53,7 @@ def test_presets_compile_and_use_only_fields_the_platforms_have(source, target):
             "country",
             "tags",
             "businessId",
-        } <= targets
+        } - UNREADABLE.get(source, set()) <= targets
     else:
         assert len(targets) >= 9
 

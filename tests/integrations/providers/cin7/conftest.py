@@ -10,10 +10,10 @@ import uuid
 import pytest
 import requests
 
-from integrations.providers.cin7.sandbox import Cin7Sandbox, connection_values
 from integrations.ratelimit import DatabaseBudget, Limit
-from integrations.sandbox.server import SandboxOptions
-from tests.integrations.sandbox_support import (
+from sandboxes.cin7 import Cin7Sandbox, connection_values
+from sandboxes.kit.server import SandboxOptions
+from tests.sandboxes.support import (
     TIMEOUT,
     ControlClient,
     CurlUser,
@@ -93,6 +93,8 @@ def customer_body(**fields) -> dict:
         "Currency": "USD",
         "PaymentTerm": "30 days",
         "TaxRule": "Tax Exempt",
+        "AccountReceivable": "610",
+        "RevenueAccount": "200",
         "PriceTier": "Tier 1",
         "Contacts": [{"Name": "Pat Test", "Email": f"pat.{tag}@example.org", "Default": True}],
         **fields,
@@ -120,13 +122,7 @@ def cin7_connection(db, described):
     return ConnectionFactory(
         provider="cin7",
         name="Cin7 sandbox",
-        settings={
-            **settings,
-            "default_currency": "USD",
-            "default_payment_term": "30 days",
-            "default_tax_rule": "Tax Exempt",
-            "default_price_tier": "Tier 1",
-        },
+        settings={**settings, "price_tier": "Tier 1"},  # the sandbox offers the seven
         credentials=credentials,
     )
 

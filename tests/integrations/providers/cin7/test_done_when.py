@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 
 from integrations.providers.cin7.client import Cin7Client
-from integrations.providers.cin7.sandbox import connection_values
 from integrations.providers.cin7.schemas import ContactInput, CustomerInput
 from integrations.ratelimit import DatabaseBudget, Limit
-from integrations.sandbox.server import SandboxOptions
+from sandboxes.cin7 import connection_values
+from sandboxes.kit.server import SandboxOptions
 from tests.factories import ConnectionFactory
 from tests.integrations.providers.cin7.conftest import Control, start
 
@@ -37,10 +37,8 @@ def test_done_when_with_500_customers(big, db):
         provider="cin7",
         settings={
             **settings,
-            "default_currency": "USD",
-            "default_payment_term": "COD",
-            "default_tax_rule": "Tax Exempt",
-            "default_price_tier": "Tier 2",
+            "payment_term": "COD",
+            "price_tier": "Tier 2",
         },
         credentials=credentials,
     )

@@ -9,10 +9,10 @@ import uuid
 
 import pytest
 
-from integrations.providers.cscart.sandbox import CsCartSandbox, connection_values
-from integrations.sandbox.server import SandboxOptions
+from sandboxes.cscart import CsCartSandbox, connection_values
+from sandboxes.kit.server import SandboxOptions
 from tests.factories import ConnectionFactory
-from tests.integrations.sandbox_support import ControlClient, CurlUser, serve
+from tests.sandboxes.support import ControlClient, CurlUser, serve
 
 SEED = 60
 RANDOM_SEED = 7

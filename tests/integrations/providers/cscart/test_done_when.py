@@ -10,7 +10,7 @@ import pytest
 from integrations.errors import ConfigError, NotFoundError
 from integrations.providers.cscart.client import CsCartClient
 from integrations.providers.cscart.schemas import CustomerInput
-from integrations.sandbox.server import SandboxOptions
+from sandboxes.kit.server import SandboxOptions
 from tests.integrations.providers.cscart.conftest import Control, make_connection, start
 
 

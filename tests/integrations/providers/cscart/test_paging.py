@@ -10,7 +10,7 @@ import responses
 
 from integrations.errors import ConfigError, PermanentError
 from integrations.providers.cscart.client import CsCartClient
-from integrations.sandbox.server import SandboxOptions
+from sandboxes.kit.server import SandboxOptions
 from tests.integrations.providers.cscart.conftest import Control, make_connection, start
 
 

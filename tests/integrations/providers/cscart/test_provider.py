@@ -2,19 +2,22 @@
 
 from integrations.connection_check import connection_check
 from integrations.models import Connection
-from integrations.providers import get_provider
+from integrations.providers.base import ObjectType
+from integrations.providers.cscart.adapters import CsCartCustomers
 from integrations.providers.cscart.client import CsCartClient
 from integrations.providers.cscart.fields import catalogue
-from integrations.providers.cscart.sandbox import CsCartSandbox, connection_values
 from integrations.providers.cscart.schemas import CustomerInput, User
+from integrations.providers.registry import get_provider
+from sandboxes.cscart import connection_values
 from tests.factories import ConnectionFactory
 from tests.integrations.providers.cscart.conftest import make_connection
 
 
-def test_the_registry_loads_the_sandbox_and_client_classes():
+def test_the_registry_names_the_client_and_the_contact_adapter():
     info = get_provider("cscart")
-    assert info.sandbox_class() is CsCartSandbox
-    assert info.client_class() is CsCartClient
+    assert info.client is CsCartClient
+    assert info.adapters == {ObjectType.CONTACT: CsCartCustomers}
+    assert info.verify_webhook is None and not info.capabilities.sends_webhooks
     assert {f.key for f in info.credential_fields} == {"email", "api_key"}
     assert [f.key for f in info.setting_fields] == ["store_url"]
 

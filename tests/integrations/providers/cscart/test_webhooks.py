@@ -3,7 +3,7 @@
 from django.urls import reverse
 
 from integrations.models import WebhookEvent
-from integrations.providers import get_provider
+from integrations.providers.registry import get_provider
 
 
 def test_the_webhook_endpoint_refuses_cs_cart_and_stores_nothing(client, db):

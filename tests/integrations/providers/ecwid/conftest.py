@@ -4,9 +4,9 @@ with Connections made from the sandbox's describe() the way "Use sandbox" makes 
 import pytest
 
 from integrations.providers.ecwid.client import EcwidClient
-from integrations.providers.ecwid.sandbox import connection_values
+from sandboxes.ecwid import connection_values
 from tests.factories import ConnectionFactory
-from tests.integrations.providers.ecwid.sandbox.conftest import Control, start
+from tests.sandboxes.ecwid.conftest import Control, start
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from integrations.providers.ecwid.schemas import CustomerInput, PersonInput
-from integrations.sandbox.server import SandboxOptions
+from sandboxes.kit.server import SandboxOptions
 from tests.integrations.providers.ecwid.conftest import stored_customers
-from tests.integrations.providers.ecwid.sandbox.conftest import start
+from tests.sandboxes.ecwid.conftest import start
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,12 @@
 """The Ecwid provider entry, its field catalogue and the "Use sandbox" seam."""
 
-from integrations.providers import get_provider
+from integrations.providers.base import ObjectType
+from integrations.providers.ecwid.adapters import EcwidCustomerAdapter
 from integrations.providers.ecwid.client import EcwidClient
 from integrations.providers.ecwid.fields import catalogue
-from integrations.providers.ecwid.sandbox import EcwidSandbox
 from integrations.providers.ecwid.schemas import Customer, CustomerInput
+from integrations.providers.registry import get_provider, sandbox_for
+from sandboxes.ecwid import EcwidSandbox
 
 
 def _resolve(record: dict, path: str):
@@ -17,7 +19,8 @@ def _resolve(record: dict, path: str):
 
 def test_the_provider_names_its_sandbox_client_and_capabilities():
     info = get_provider("ecwid")
-    assert info.sandbox_class() is EcwidSandbox and info.client_class() is EcwidClient
+    assert sandbox_for("ecwid").app_class is EcwidSandbox and info.client is EcwidClient
+    assert info.adapters == {ObjectType.CONTACT: EcwidCustomerAdapter}
     assert [f.key for f in info.credential_fields] == ["secret_token", "client_secret"]
     assert [f.key for f in info.setting_fields] == ["store_id"]
     caps = info.capabilities

@@ -13,9 +13,9 @@ import requests
 from django.urls import reverse
 
 from integrations.models import WebhookEvent, WebhookRejection
-from integrations.providers import WebhookRejected
+from integrations.providers.base import WebhookRejected
 from integrations.providers.ecwid import webhooks
-from integrations.providers.ecwid.sandbox import connection_values
+from sandboxes.ecwid import connection_values
 from tests.factories import ConnectionFactory
 
 URL = reverse("integrations:webhook-receive", args=["ecwid"])
@@ -52,7 +52,7 @@ def _post(client, event: dict | bytes, signature: str | None = None):
     body = event if isinstance(event, bytes) else json.dumps(event).encode()
     headers = {} if signature is None else {"HTTP_X_ECWID_WEBHOOK_SIGNATURE": signature}
     return client.post(
-        URL + "?eventType=customer.updated", body, content_type="application/json", **headers
+        URL + "?eventtype=customer.updated", body, content_type="application/json", **headers
     )
 
 
@@ -126,7 +126,7 @@ def test_a_store_without_a_client_secret_cannot_verify(client, db):
     ],
 )
 def test_malformed_bodies_are_refused(client, store, body):
-    assert _post(client, body, "c2ln").status_code == 401
+    assert _post(client, body, "c2ln").status_code == 400
     assert _rejections("malformed") == 1
 
 
@@ -178,11 +178,15 @@ def test_sandbox_webhooks_reach_the_inbox(live_server, described, control):
     assert all(e.connection == connection and e.payload["entityId"] == customer_id for e in events)
     log = control.webhooks()
     assert [d["status"] for d in log] == ["delivered", "delivered"]
+    # Ecwid appends `?eventtype=<type>` (lower-case name): the receiver routes on the path
+    # alone, verifies and stores the delivery all the same.
+    assert log[0]["url"] == f"{live_server.url}{URL}?eventtype=customer.created"
+    assert log[1]["url"].endswith("?eventtype=customer.updated")
 
     # Ecwid resends an event it thinks failed: the inbox keeps one row per eventId.
     delivery = log[0]["payload"]
     answer = requests.post(
-        f"{live_server.url}{URL}?eventType=customer.created",
+        f"{live_server.url}{URL}?eventtype=customer.created",
         data=json.dumps(delivery),
         headers={
             "Content-Type": "application/json",
@@ -205,3 +209,20 @@ def test_sandbox_webhooks_with_the_wrong_secret_are_refused(live_server, describ
     assert control.webhooks()[0]["attempts"][0]["status"] == 401
     assert not WebhookEvent.objects.filter(provider="ecwid").exists()
     assert _rejections("bad_signature") == 1
+
+
+@pytest.mark.parametrize("store_id", ["²", "٣٤", "1" * 5000, "12a", "-5", " 12"])
+def test_a_store_id_that_is_not_a_plain_number_is_refused_before_any_lookup(db, store_id):
+    body = json.dumps(
+        {"eventId": "e1", "eventCreated": 1, "storeId": store_id, "eventType": "customer.updated"}
+    ).encode()
+    with pytest.raises(WebhookRejected) as rejected:
+        webhooks.verify(body, {})
+    assert rejected.value.reason == "malformed" and rejected.value.status == 400
+    assert "store number" in str(rejected.value)
+
+
+def test_a_body_nested_too_deep_is_refused_as_malformed():
+    with pytest.raises(WebhookRejected) as rejected:
+        webhooks.verify(b"[" * 100_000 + b"]" * 100_000, {})
+    assert rejected.value.status == 400 and "nested" in str(rejected.value)

@@ -19,9 +19,9 @@ from django.core.cache import cache
 
 from integrations.providers.highlevel import auth
 from integrations.providers.highlevel.client import HighLevelClient
-from integrations.providers.highlevel.sandbox import HighLevelSandbox
 from integrations.ratelimit import RedisBudget, get_budget
-from integrations.sandbox.server import SandboxOptions, start_in_thread, stop
+from sandboxes.highlevel import HighLevelSandbox
+from sandboxes.kit.server import SandboxOptions, start_in_thread, stop
 from tests.contract.highlevel_exchanges import Recorder
 from tests.factories import ConnectionFactory
 

@@ -13,6 +13,7 @@ from integrations.providers.highlevel.schemas import (
     SearchFilter,
     SearchGroup,
 )
+from integrations.providers.highlevel.transport import HighLevelTransport
 from tests.integrations.providers.highlevel.conftest import unique_email, unique_phone
 
 VERSIONS = ["2021-07-28", "v3"]
@@ -225,7 +226,7 @@ def test_search_after_cursor_is_followed_to_the_end(client, hl_app):
 
 def test_every_operator_the_sandbox_grammar_has_is_accepted():
     """The filters grammar of the sandbox (filters.py) is what SearchFilter may say."""
-    from integrations.providers.highlevel.sandbox.filters import OPERATORS
+    from sandboxes.highlevel.filters import OPERATORS
 
     for operator in OPERATORS:
         assert SearchFilter(field="email", operator=operator, value="x").operator == operator
@@ -258,3 +259,31 @@ def test_contacts_by_business_pages_with_skip(client, hl_app):
 def test_an_unknown_api_version_is_a_config_error(pit_connection):
     with pytest.raises(ConfigError, match="2021-07-28"):
         HighLevelClient(pit_connection(api_version="2099-01-01"))
+
+
+@pytest.mark.parametrize("version", ["2023-02-21", "bogus"])
+def test_a_version_the_specs_do_not_allow_is_refused_before_sending(
+    version, pit_connection, control
+):
+    """The Contacts specs allow Version 2021-07-28 (contacts.json) and v3 (contacts-v3.json)
+    only: any other value, from the connection, a transport option or a setting changed
+    later, is a ConfigError and nothing reaches HighLevel."""
+    sent = control.stats()["requests_total"]
+    with pytest.raises(ConfigError, match="2021-07-28 or v3"):
+        HighLevelClient(pit_connection(api_version=version))
+    with pytest.raises(ConfigError, match=version):
+        HighLevelTransport(pit_connection(), api_version=version)
+    client = HighLevelClient(pit_connection())
+    client.connection.settings["api_version"] = version
+    with pytest.raises(ConfigError):
+        client.get_contact("anyContact0000000001")
+    assert control.stats()["requests_total"] == sent
+
+
+def test_scans_never_use_the_deprecated_list(client, control):
+    """GET /contacts/ is deprecated in the Contacts spec: every scan goes through search
+    (the sandbox counts calls to deprecated operations)."""
+    list(client.iter_contacts(page_size=50))
+    list(client.iter_contacts(page_size=50, sort_by="date_updated", order="asc"))
+    list(client.iter_contacts(query="a", page_size=50))
+    assert control.stats()["deprecated_requests"] == 0

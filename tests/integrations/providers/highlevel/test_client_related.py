@@ -5,8 +5,8 @@ import pytest
 
 from integrations.errors import MissingScopeError, NotFoundError
 from integrations.providers.highlevel.client import HighLevelClient
-from integrations.providers.highlevel.sandbox.seed import CUSTOM_FIELDS
 from integrations.providers.highlevel.schemas import ContactInput, NoteInput, TaskInput
+from sandboxes.highlevel.seed import CUSTOM_FIELDS
 from tests.integrations.providers.highlevel.conftest import unique_email
 
 VERSIONS = ["2021-07-28", "v3"]

@@ -3,10 +3,10 @@
 import pytest
 
 from integrations.errors import MissingScopeError
-from integrations.providers import FieldSpec
+from integrations.providers.base import FieldSpec
 from integrations.providers.highlevel import fields
-from integrations.providers.highlevel.sandbox.seed import CUSTOM_FIELDS
 from integrations.providers.highlevel.schemas import Contact, ContactInput
+from sandboxes.highlevel.seed import CUSTOM_FIELDS
 
 
 def test_every_contact_field_is_in_the_catalogue():

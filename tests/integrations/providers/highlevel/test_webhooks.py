@@ -91,12 +91,78 @@ def test_rsa_alone_is_accepted_as_the_legacy_fallback(client, highlevel):
     assert _post(client, _event(), ed=False).status_code == 200
 
 
-def test_a_bad_ed25519_signature_is_not_rescued_by_a_good_rsa_one(client, highlevel):
-    other = ed25519.Ed25519PrivateKey.generate()
-    response = _post(client, _event(), ed_key=other)
+def _post_raw(client, body: bytes, **headers):
+    return client.post(URL, body, content_type="application/json", **headers)
+
+
+def _rsa_signature(body: bytes, key=RSA_KEY) -> str:
+    return base64.b64encode(key.sign(body, padding.PKCS1v15(), hashes.SHA256())).decode()
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "garbage",
+        "!!!not base64!!!",
+        base64.b64encode(b"\x00" * 256).decode(),  # right length, wrong bytes
+        _rsa_signature(b"a different body"),  # a real signature, over other bytes
+    ],
+    ids=["word", "not-base64", "zeros", "other-body"],
+)
+def test_a_bad_rsa_signature_alone_is_refused(client, highlevel, signature):
+    response = _post_raw(client, _event(), HTTP_X_WH_SIGNATURE=signature)
     assert response.status_code == 401
     assert not WebhookEvent.objects.exists()
     assert _rejections("bad_signature") == 1
+
+
+def test_an_rsa_signature_by_another_key_is_refused(client, highlevel):
+    body = _event()
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    response = _post_raw(client, body, HTTP_X_WH_SIGNATURE=_rsa_signature(body, key=other))
+    assert response.status_code == 401 and not WebhookEvent.objects.exists()
+
+
+def test_a_good_rsa_signature_alone_is_accepted(client, highlevel):
+    body = _event()
+    response = _post_raw(client, body, HTTP_X_WH_SIGNATURE=_rsa_signature(body))
+    assert response.status_code == 200 and WebhookEvent.objects.count() == 1
+
+
+def test_a_failing_ed25519_header_falls_back_to_a_valid_rsa_one(client, highlevel):
+    other = ed25519.Ed25519PrivateKey.generate()  # e.g. HighLevel rotated its Ed25519 key
+    response = _post(client, _event(), ed_key=other)
+    assert response.status_code == 200
+    assert WebhookEvent.objects.count() == 1 and _rejections("bad_signature") == 0
+    # Garbage in the Ed25519 header does not stop the fallback either.
+    body = _event()
+    response = _post_raw(
+        client, body, HTTP_X_GHL_SIGNATURE="abc", HTTP_X_WH_SIGNATURE=_rsa_signature(body)
+    )
+    assert response.status_code == 200 and WebhookEvent.objects.count() == 2
+
+
+def test_both_headers_failing_is_refused(client, highlevel):
+    body = _event()
+    other_ed = ed25519.Ed25519PrivateKey.generate()
+    other_rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    response = _post_raw(
+        client,
+        body,
+        HTTP_X_GHL_SIGNATURE=base64.b64encode(other_ed.sign(body)).decode(),
+        HTTP_X_WH_SIGNATURE=_rsa_signature(body, key=other_rsa),
+    )
+    assert response.status_code == 401 and not WebhookEvent.objects.exists()
+    assert _rejections("bad_signature") == 1
+
+
+def test_an_rsa_signature_is_not_checked_against_ed25519_keys(client, highlevel):
+    # Only an Ed25519 key is known for this location: a legacy header has nothing to verify with.
+    highlevel.settings.pop("webhook_rsa_public_key")
+    highlevel.save()
+    body = _event()
+    response = _post_raw(client, body, HTTP_X_WH_SIGNATURE=_rsa_signature(body))
+    assert response.status_code == 401
 
 
 def test_a_changed_body_is_refused(client, highlevel):
@@ -131,9 +197,9 @@ def test_a_replayed_webhook_id_is_stored_once(client, highlevel):
     assert WebhookEvent.objects.count() == 1
 
 
-def test_malformed_bodies_are_counted_not_stored(client, highlevel):
-    assert client.post(URL, b"not json", content_type="application/json").status_code == 401
-    assert _post(client, json.dumps({"type": "ContactCreate"}).encode()).status_code == 401
+def test_malformed_bodies_are_400_counted_not_stored(client, highlevel):
+    assert client.post(URL, b"not json", content_type="application/json").status_code == 400
+    assert _post(client, json.dumps({"type": "ContactCreate"}).encode()).status_code == 400
     assert _rejections("malformed") == 2
 
 

@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from integrations.models import WebhookEvent, WebhookRejection
-from integrations.providers.highlevel.sandbox import connection_values
 from integrations.providers.highlevel.schemas import ContactInput
+from sandboxes.highlevel import connection_values
 from tests.factories import ConnectionFactory
 from tests.integrations.providers.highlevel.conftest import READ_WRITE, TIMEOUT, unique_email
 

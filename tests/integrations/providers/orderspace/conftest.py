@@ -10,11 +10,11 @@ import uuid
 import pytest
 
 from integrations.providers.orderspace.client import OrderspaceClient
-from integrations.providers.orderspace.sandbox import OrderspaceSandbox, connection_values
 from integrations.ratelimit import Limit
-from integrations.sandbox.server import SandboxOptions
+from sandboxes.kit.server import SandboxOptions
+from sandboxes.orderspace import OrderspaceSandbox, connection_values
 from tests.factories import ConnectionFactory
-from tests.integrations.sandbox_support import ControlClient, serve
+from tests.sandboxes.support import ControlClient, serve
 
 SEED = 120
 RANDOM_SEED = 7

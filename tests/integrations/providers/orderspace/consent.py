@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 
-from tests.integrations.sandbox_support import TIMEOUT
+from tests.sandboxes.support import TIMEOUT
 
 
 class _FormReader(HTMLParser):

@@ -20,7 +20,7 @@ from integrations.providers.orderspace.transport import OrderspaceTransport
 from tests.factories import ConnectionFactory
 from tests.integrations.providers.orderspace.conftest import FAST
 from tests.integrations.providers.orderspace.consent import consent
-from tests.integrations.sandbox_support import TIMEOUT
+from tests.sandboxes.support import TIMEOUT
 
 REDIRECT = "http://testserver/oauth/orderspace/callback/"
 

@@ -8,8 +8,8 @@ import pytest
 from integrations.providers.orderspace.client import OrderspaceClient
 from integrations.providers.orderspace.schemas import BuyerInput, CustomerInput
 from integrations.ratelimit import Limit
-from integrations.sandbox.people import people
-from integrations.sandbox.server import SandboxOptions
+from sandboxes.kit.people import people
+from sandboxes.kit.server import SandboxOptions
 from tests.integrations.providers.orderspace.conftest import Control, start, unique_email
 
 LIMIT = Limit(max_requests=20, interval=1.0)

@@ -1,10 +1,12 @@
 """Registry entry, field catalogue and the "Use sandbox" seam."""
 
-from integrations.providers import get_provider
+from integrations.providers.base import ObjectType
+from integrations.providers.orderspace.adapters import OrderspaceCustomerAdapter
 from integrations.providers.orderspace.client import OrderspaceClient
 from integrations.providers.orderspace.fields import catalogue
-from integrations.providers.orderspace.sandbox import OrderspaceSandbox, connection_values
 from integrations.providers.orderspace.schemas import Customer
+from integrations.providers.registry import get_provider, sandbox_for
+from sandboxes.orderspace import OrderspaceSandbox, connection_values
 from tests.integrations.providers.orderspace.conftest import new_fields
 
 
@@ -17,8 +19,9 @@ def resolve(record, path: str):
 def test_the_provider_names_its_sandbox_client_and_capabilities():
     info = get_provider("orderspace")
 
-    assert info.sandbox_class() is OrderspaceSandbox
-    assert info.client_class() is OrderspaceClient
+    assert sandbox_for("orderspace").app_class is OrderspaceSandbox
+    assert info.client is OrderspaceClient
+    assert info.adapters == {ObjectType.CONTACT: OrderspaceCustomerAdapter}
     assert info.capabilities.page_style == "cursor"
     assert info.capabilities.max_page_size == 200
     assert info.capabilities.incremental_filter == ""

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from integrations.models import WebhookEvent, WebhookRejection
-from integrations.providers import WebhookRejected
+from integrations.providers.base import WebhookRejected
 from integrations.providers.orderspace.webhooks import sign, verify
 from tests.factories import ConnectionFactory
 

@@ -11,9 +11,9 @@ import uuid
 import pytest
 import requests
 
-from integrations.providers.shift4shop.sandbox import Shift4ShopSandbox, connection_values
-from integrations.sandbox.server import SandboxOptions
-from tests.integrations.sandbox_support import TIMEOUT, ControlClient, WebhookReceiver, serve
+from sandboxes.kit.server import SandboxOptions
+from sandboxes.shift4shop import Shift4ShopSandbox, connection_values
+from tests.sandboxes.support import TIMEOUT, ControlClient, WebhookReceiver, serve
 
 SEED = 40
 RANDOM_SEED = 5

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from integrations.providers.shift4shop.client import Shift4ShopClient
-from integrations.providers.shift4shop.sandbox import connection_values
 from integrations.providers.shift4shop.schemas import CustomerInput
-from integrations.sandbox.people import people
-from integrations.sandbox.server import SandboxOptions
+from sandboxes.kit.people import people
+from sandboxes.kit.server import SandboxOptions
+from sandboxes.shift4shop import connection_values
 from tests.factories import ConnectionFactory
 from tests.integrations.providers.shift4shop.conftest import Control, start
 

@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from integrations.errors import ConfigError
+from integrations.errors import ConfigError, ValidationFailedError
 from integrations.providers.shift4shop.client import Shift4ShopClient, store_time
-from integrations.providers.shift4shop.sandbox import connection_values
-from integrations.sandbox.server import SandboxOptions
+from sandboxes.kit.server import SandboxOptions
+from sandboxes.shift4shop import connection_values
 from tests.factories import ConnectionFactory
 from tests.integrations.providers.shift4shop.conftest import Control, start
 
@@ -22,21 +22,56 @@ def _all_ids(shift4shop) -> list[int]:
 
 
 @pytest.mark.parametrize(
-    "knobs",
+    ("knobs", "offset_base"),
     [
-        {},
-        {"offset_base": 1},
-        {"max_limit": 7},  # the store cuts pages shorter than asked
-        {"empty_list_status": 404},
-        {"max_limit": 7, "offset_base": 1, "empty_list_status": 404},
+        ({}, 1),
+        ({"offset_base": 0}, 0),
+        ({"max_limit": 7}, 1),  # the store cuts pages shorter than asked
+        ({"past_end_status": 200}, 1),
+        ({"past_end_status": 200, "empty_list_status": 404}, 1),
+        ({"max_limit": 7, "offset_base": 0, "past_end_status": 200}, 0),
     ],
 )
 def test_every_customer_once_in_order_whatever_the_paging_quirks(
-    client, shift4shop, control, knobs
+    store_connection, shift4shop, control, knobs, offset_base
 ):
     control.set(**knobs)
+    store_connection.settings = {**store_connection.settings, "offset_base": offset_base}
+    client = Shift4ShopClient(store_connection)
     ids = [customer.CustomerID for customer in client.iter_customers(page_size=9)]
     assert ids == _all_ids(shift4shop)
+
+
+def test_the_first_page_is_asked_from_offset_one(client, shift4shop, control):
+    first = client.customers_page(offset=0, limit=3)
+    assert [c.CustomerID for c in first] == _all_ids(shift4shop)[:3]
+    # Against a store counting from 0 the same call would skip nobody either way only if
+    # the setting says so: offset 1 there is the second customer.
+    control.set(offset_base=0)
+    assert [c.CustomerID for c in client.customers_page(offset=0, limit=3)] == _all_ids(shift4shop)[
+        1:4
+    ]
+
+
+def test_the_offset_past_the_end_400_ends_the_list_and_is_no_error(client, shift4shop):
+    total = len(_all_ids(shift4shop))
+    assert client.customers_page(offset=total, limit=5) == []
+    assert client.customers_page(offset=total + 50, limit=5) == []
+    # A page that ends exactly at the total: the next request is the 400.
+    assert [c.CustomerID for c in client.iter_customers(page_size=total)] == _all_ids(shift4shop)
+
+
+def test_an_empty_list_is_read_as_empty(client):
+    assert client.search_customers(email="nobody.here@example.org") == []
+    assert client.find_customer_by_email("nobody.here@example.org") is None
+    nothing_since = datetime(2099, 1, 1, tzinfo=UTC)
+    assert list(client.iter_customers(updated_since=nothing_since, overlap=timedelta())) == []
+
+
+def test_any_other_400_is_still_an_error(client, control):
+    control.set(max_limit=5, reject_over_max=True)
+    with pytest.raises(ValidationFailedError, match="greater than 5"):
+        client.customers_page(offset=0, limit=10)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-""" "Customer New" webhooks: unsigned, so confirmed by reading the customer back; stored once."""
+""" "Customer New" webhooks: unsigned, so confirmed by reading the customer back (in the
+request with `verify()`, or later in the worker with `confirm()`); stored once."""
 
 import json
 import time
@@ -6,8 +7,11 @@ import time
 import pytest
 from django.urls import reverse
 
+from integrations.errors import IntegrationError
 from integrations.models import WebhookEvent, WebhookRejection
-from integrations.providers.shift4shop.sandbox import connection_values
+from integrations.providers.base import WebhookRejected
+from integrations.providers.shift4shop import webhooks
+from sandboxes.shift4shop import connection_values
 from tests.factories import ConnectionFactory
 
 URL = reverse("integrations:webhook-receive", args=["shift4shop"])
@@ -28,30 +32,32 @@ def record(control) -> dict:
     return control.add_customer(BillingFirstName="Hook")
 
 
-def test_a_real_customer_is_stored_with_the_stores_record(client, store_connection, record):
-    response = _post(client, [record])
-    assert response.status_code == 200 and response.json() == {"status": "received"}
-    event = WebhookEvent.objects.get()
-    assert event.provider == "shift4shop" and event.event_type == "Customer New"
-    assert event.connection == store_connection
-    assert event.payload["customers"] == [record]
-    assert event.event_id.endswith(f":customer-new:{record['CustomerID']}")
+def _verify(payload, confirm: bool = True):
+    return webhooks.verify(json.dumps(payload).encode(), {}, confirm=confirm)
 
 
-def test_a_redelivery_is_stored_once(client, store_connection, record):
+def test_the_endpoint_stores_a_delivery_once_unconfirmed(client, store_connection, record):
+    # The request only checks the shape; the worker reads it back (integrations.inbox).
     assert _post(client, [record]).json() == {"status": "received"}
     assert _post(client, [record]).json() == {"status": "duplicate"}
-    assert WebhookEvent.objects.count() == 1
+    event = WebhookEvent.objects.get()
+    assert event.event_type == "Customer New" and event.payload["confirmed"] is False
+    assert event.payload["customers"] == [record]
 
 
-def test_a_bare_object_and_a_batch_are_accepted(client, store_connection, record, control):
+def test_a_real_customer_is_confirmed_with_the_stores_record(store_connection, record):
+    verified = _verify([record])
+    assert verified.connections == [store_connection] and not verified.needs_confirmation
+    assert verified.payload["customers"] == [record] and verified.payload["confirmed"]
+    assert verified.event_id.endswith(f":customer-new:{record['CustomerID']}")
+    assert _verify(record).event_id == verified.event_id  # a bare object: the same event
+
+
+def test_a_batch_is_confirmed_as_one_event(store_connection, record, control):
     second = control.add_customer()
-    assert _post(client, record).status_code == 200
-    assert _post(client, [record, second]).status_code == 200
-    batch = WebhookEvent.objects.get(
-        event_id__endswith=f"{record['CustomerID']}-{second['CustomerID']}"
-    )
-    assert [c["CustomerID"] for c in batch.payload["customers"]] == [
+    verified = _verify([record, second])
+    assert verified.event_id.endswith(f"{record['CustomerID']}-{second['CustomerID']}")
+    assert [c["CustomerID"] for c in verified.payload["customers"]] == [
         record["CustomerID"],
         second["CustomerID"],
     ]
@@ -66,37 +72,61 @@ def test_a_bare_object_and_a_batch_are_accepted(client, store_connection, record
         ({"Email": ""}, "malformed"),
     ],
 )
-def test_what_the_store_does_not_confirm_is_refused_and_not_stored(
-    client, store_connection, record, change, reason
-):
-    response = _post(client, [{**record, **change}])
-    assert response.status_code == 401
-    assert not WebhookEvent.objects.exists()
-    assert _rejections(reason) == 1
+def test_what_the_store_does_not_confirm_is_refused(store_connection, record, change, reason):
+    with pytest.raises(WebhookRejected) as refused:
+        _verify([{**record, **change}])
+    assert refused.value.reason == reason
+    if reason == "unconfirmed":
+        with pytest.raises(WebhookRejected, match="no such customer"):
+            webhooks.confirm(store_connection, {"customers": [{**record, **change}]})
 
 
-def test_bodies_that_are_not_customers_are_refused(client, store_connection):
-    for body in (b"not json", b"[]", b'{"OrderID": 5}', b"[1, 2]"):
-        assert _post(client, body).status_code == 401
-    assert _rejections("malformed") == 4
+def test_without_a_connection_to_the_store_nothing_is_confirmed(db, record):
+    with pytest.raises(WebhookRejected) as refused:
+        _verify([record])
+    assert refused.value.reason == "unconfirmed"
 
 
-def test_without_a_connection_to_the_store_nothing_is_accepted(client, db, record):
-    assert _post(client, [record]).status_code == 401
-    assert _rejections("unconfirmed") == 1
-
-
-def test_a_store_we_cannot_ask_makes_the_delivery_unverifiable(
-    client, db, described, record, control
-):
+def test_a_store_we_cannot_ask_makes_the_delivery_unverifiable(db, described, record):
     credentials, settings = connection_values(described)
-    ConnectionFactory(
+    revoked = ConnectionFactory(
         provider="shift4shop",
         settings={**settings, "requests_per_second": 1000},
         credentials={**credentials, "token": "revoked"},
     )
-    assert _post(client, [record]).status_code == 401
-    assert _rejections("unverifiable") == 1
+    with pytest.raises(WebhookRejected) as refused:
+        _verify([record])
+    assert refused.value.reason == "unverifiable"
+    # In the worker, the typed error goes through: a store that is briefly unreachable is
+    # retried later, not taken for a forgery.
+    with pytest.raises(IntegrationError):
+        webhooks.confirm(revoked, {"customers": [record]})
+
+
+def test_a_forged_batch_costs_at_most_one_read_past_its_first_lie(db, described, record):
+    from tests.integrations.providers.shift4shop.conftest import Control
+
+    credentials, settings = connection_values(described)
+    connection = ConnectionFactory(
+        provider="shift4shop",
+        settings={**settings, "requests_per_second": 1000},
+        credentials=credentials,
+    )
+    control = Control(described["base_url"])
+    before = control.stats()["requests_total"]
+    forged = [{**record, "Email": "forged@example.com"}] + [record] * 5
+    with pytest.raises(WebhookRejected):
+        webhooks.confirm(connection, {"customers": forged})
+    assert control.stats()["requests_total"] - before == 1
+    with pytest.raises(WebhookRejected, match="at most 10"):
+        webhooks.confirm(connection, {"customers": [record] * 11})
+
+
+def test_bodies_that_are_not_customers_are_refused(client, store_connection):
+    for body in (b"[]", b'{"OrderID": 5}', b"[1, 2]"):
+        assert _post(client, body).status_code in (400, 401)
+    assert _rejections("malformed") == 3
+    assert not WebhookEvent.objects.exists()
 
 
 def test_delivered_from_the_sandbox_to_the_running_app(live_server, transactional_db, described):

@@ -1,0 +1,244 @@
+"""OAuth 2.0 end to end: the chooselocation pages, code exchange, rotating refresh tokens,
+agency (Company) tokens, and Private Integration Tokens."""
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+import requests
+
+from tests.sandboxes.highlevel.conftest import Api
+from tests.sandboxes.support import TIMEOUT
+
+REDIRECT = "https://app.example.com/oauth/callback"
+SCOPES = "contacts.readonly contacts.write"
+
+
+def _hidden_fields(html: str) -> dict:
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html))
+
+
+def _authorize(
+    creds, *, path="/oauth/chooselocation", decision="approve", location=None, scope=SCOPES
+):
+    """Walk the pages as a person would; returns the final redirect's query."""
+    params = {
+        "response_type": "code",
+        "client_id": creds["client_id"],
+        "redirect_uri": REDIRECT,
+        "scope": scope,
+        "state": "xyz-123",
+    }
+    url = creds["base_url"] + path
+    choose = requests.get(url, params=params, timeout=TIMEOUT)
+    assert choose.status_code == 200 and "text/html" in choose.headers["Content-Type"]
+    offered = re.findall(r'name="location_id" value="([^"]+)"', choose.text)
+    assert offered == creds["location_ids"]
+    form = {**_hidden_fields(choose.text), "location_id": location or offered[0]}
+    consent = requests.post(url, data=form, timeout=TIMEOUT)
+    assert consent.status_code == 200
+    for scope_name in scope.split():
+        assert f"<li>{scope_name}</li>" in consent.text
+    final = requests.post(
+        url,
+        data={**_hidden_fields(consent.text), "decision": decision},
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    assert final.status_code == 302
+    location_header = final.headers["Location"]
+    assert location_header.startswith(REDIRECT + "?")
+    return {key: values[0] for key, values in parse_qs(urlparse(location_header).query).items()}
+
+
+def _token(creds, **form) -> requests.Response:
+    body = {"client_id": creds["client_id"], "client_secret": creds["client_secret"], **form}
+    return requests.post(creds["token_url"], data=body, timeout=TIMEOUT)
+
+
+def test_the_code_flow_end_to_end(creds, control):
+    query = _authorize(creds)
+    assert query["state"] == "xyz-123" and len(query["code"]) == 40
+    response = _token(
+        creds, grant_type="authorization_code", code=query["code"], redirect_uri=REDIRECT
+    )
+    assert response.status_code == 200, response.text
+    token = response.json()
+    assert token["token_type"] == "Bearer" and token["expires_in"] == 86399
+    assert token["scope"] == SCOPES and token["userType"] == "Location"
+    assert token["locationId"] == creds["location_id"] and token["companyId"] == creds["company_id"]
+    assert token["userId"] and token["refresh_token"] and token["traceId"]
+    assert token["access_token"].count(".") == 2  # JWT-shaped, as HighLevel's are
+    api = Api(creds["base_url"], token["access_token"])
+    assert api.get("/contacts/", params={"locationId": creds["location_id"]}).status_code == 200
+    assert control.stats()["tokens_issued"] == 1
+
+
+def test_the_v2_path_and_the_second_location(creds):
+    query = _authorize(creds, path="/v2/oauth/chooselocation", location=creds["location_ids"][1])
+    token = _token(creds, grant_type="authorization_code", code=query["code"]).json()
+    assert token["locationId"] == creds["location_ids"][1]
+
+
+def test_denying_redirects_with_access_denied(creds, control):
+    query = _authorize(creds, decision="deny")
+    assert query["error"] == "access_denied" and query["state"] == "xyz-123" and "code" not in query
+    assert control.stats()["authorizations_denied"] == 1
+
+
+def test_a_bad_client_id_or_redirect_uri_gets_an_error_page(creds, control):
+    base = {"response_type": "code", "client_id": creds["client_id"], "redirect_uri": REDIRECT}
+    url = creds["authorize_url"]
+    assert (
+        requests.get(url, params={**base, "client_id": "nope"}, timeout=TIMEOUT).status_code == 400
+    )
+    assert (
+        requests.get(
+            url, params={**base, "redirect_uri": "javascript:alert(1)"}, timeout=TIMEOUT
+        ).status_code
+        == 400
+    )
+    control.set(redirect_uris=["https://registered.example.com/cb"])
+    assert requests.get(url, params=base, timeout=TIMEOUT).status_code == 400
+
+
+def test_a_code_works_once(creds):
+    code = _authorize(creds)["code"]
+    assert _token(creds, grant_type="authorization_code", code=code).status_code == 200
+    reused = _token(creds, grant_type="authorization_code", code=code)
+    assert reused.status_code == 401
+    assert reused.json()["error"] == "UnAuthorized!"
+    assert reused.json()["error_description"] == "Authorization code not found"
+
+
+def test_codes_expire(creds, control):
+    control.set(code_ttl=0)
+    code = _authorize(creds)["code"]
+    assert _token(creds, grant_type="authorization_code", code=code).status_code == 401
+
+
+def test_client_credentials_and_redirect_uri_are_checked(creds):
+    code = _authorize(creds)["code"]
+    wrong = _token(creds, grant_type="authorization_code", code=code, client_secret="wrong")
+    assert (
+        wrong.status_code == 401
+        and wrong.json()["error_description"] == "Invalid client credentials"
+    )
+    code = _authorize(creds)["code"]
+    mismatch = _token(
+        creds,
+        grant_type="authorization_code",
+        code=code,
+        redirect_uri="https://elsewhere.example.com",
+    )
+    assert mismatch.status_code == 401
+
+
+def test_token_requests_are_validated(creds):
+    response = requests.post(creds["token_url"], data={"grant_type": "password"}, timeout=TIMEOUT)
+    assert response.status_code == 422
+    messages = response.json()["message"]
+    assert "client_id should not be empty" in messages
+    assert any(m.startswith("grant_type must be one of the following values") for m in messages)
+
+
+def test_refresh_tokens_rotate_and_a_used_one_is_rejected(creds, control):
+    code = _authorize(creds)["code"]
+    first = _token(creds, grant_type="authorization_code", code=code).json()
+    second = _token(creds, grant_type="refresh_token", refresh_token=first["refresh_token"])
+    assert second.status_code == 200
+    rotated = second.json()
+    assert (
+        rotated["refresh_token"] != first["refresh_token"]
+        and rotated["access_token"] != first["access_token"]
+    )
+    assert rotated["scope"] == first["scope"] and rotated["locationId"] == first["locationId"]
+    reused = _token(creds, grant_type="refresh_token", refresh_token=first["refresh_token"])
+    assert reused.status_code == 401
+    assert (
+        reused.json()["error_description"]
+        == "Refresh token has already been used: refresh tokens are single-use"
+    )
+    assert (
+        _token(
+            creds, grant_type="refresh_token", refresh_token=rotated["refresh_token"]
+        ).status_code
+        == 200
+    )
+    stats = control.stats()
+    assert stats["token_refreshes"] == 2 and stats["token_refresh_failures"] == 1
+    # The access token from before the refresh still works until it expires.
+    api = Api(creds["base_url"], first["access_token"])
+    assert api.get("/contacts/", params={"locationId": creds["location_id"]}).status_code == 200
+
+
+def test_a_grace_period_lets_a_used_refresh_token_work_again(creds, control):
+    control.set(refresh_token_grace_seconds=30)
+    refresh = control.issue_token()["refresh_token"]
+    assert _token(creds, grant_type="refresh_token", refresh_token=refresh).status_code == 200
+    assert _token(creds, grant_type="refresh_token", refresh_token=refresh).status_code == 200
+
+
+def test_revoked_refresh_tokens_and_other_clients_are_rejected(creds, control):
+    refresh = control.issue_token()["refresh_token"]
+    assert (
+        _token(
+            creds, grant_type="refresh_token", refresh_token=refresh, client_id="other"
+        ).status_code
+        == 401
+    )
+    control.set(revoke_tokens=[refresh])
+    revoked = _token(creds, grant_type="refresh_token", refresh_token=refresh)
+    assert revoked.status_code == 401 and "revoked" in revoked.json()["error_description"]
+
+
+def test_json_token_requests_are_accepted_too(creds, control):
+    refresh = control.issue_token()["refresh_token"]
+    body = {
+        "client_id": creds["client_id"],
+        "client_secret": creds["client_secret"],
+        "grant_type": "refresh_token",
+        "refresh_token": refresh,
+    }
+    assert requests.post(creds["token_url"], json=body, timeout=TIMEOUT).status_code == 200
+
+
+def test_a_company_token_mints_location_tokens(creds):
+    code = _authorize(creds, scope="contacts.readonly contacts.write oauth.readonly oauth.write")[
+        "code"
+    ]
+    company = _token(creds, grant_type="authorization_code", code=code, user_type="Company").json()
+    assert company["userType"] == "Company" and "locationId" not in company
+    assert company["approvedLocations"] == [creds["location_id"]]
+    agency = Api(creds["base_url"], company["access_token"])
+    minted = agency.post(
+        "/oauth/locationToken",
+        data={"companyId": creds["company_id"], "locationId": creds["location_id"]},
+    )
+    assert minted.status_code == 200, minted.text
+    location_api = Api(creds["base_url"], minted.json()["access_token"])
+    assert (
+        location_api.get("/contacts/", params={"locationId": creds["location_id"]}).status_code
+        == 200
+    )
+    not_approved = agency.post(
+        "/oauth/locationToken",
+        data={"companyId": creds["company_id"], "locationId": creds["location_ids"][1]},
+    )
+    assert not_approved.status_code == 400
+
+
+def test_the_private_integration_token_never_expires_and_counts_as_its_own_app(creds, control):
+    location = creds["location_id"]
+    pit = Api(creds["base_url"], creds["private_integration_token"])
+    oauth = Api(creds["base_url"], control.issue_token()["access_token"])
+    control.set(burst_limit=50)
+    first = pit.get("/contacts/", params={"locationId": location})
+    pit.get("/contacts/", params={"locationId": location})
+    from_oauth = oauth.get("/contacts/", params={"locationId": location})
+    assert int(first.headers["X-RateLimit-Remaining"]) == 49
+    assert int(from_oauth.headers["X-RateLimit-Remaining"]) == 49
+    assert creds["private_integration_token"].startswith("pit-")
+
+
+def test_the_client_credentials_grant_is_not_enabled(creds):
+    assert _token(creds, grant_type="client_credentials").status_code == 400
