@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import Membership, User, Workspace
+from accounts.models import Invitation, Membership, User, Workspace
 
 
 @admin.register(User)
@@ -36,3 +36,16 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "workspace", "role", "created_at"]
     list_filter = ["role"]
     autocomplete_fields = ["user", "workspace"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "workspace", "role", "sent_at"]
+    list_filter = ["role"]
+    search_fields = ["email"]
+    # New links go out from the workspace page; the stored hash is of no use to anyone here.
+    fields = ["workspace", "email", "role", "invited_by", "sent_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False

@@ -1,3 +1,6 @@
+import hashlib
+from datetime import timedelta
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -81,3 +84,36 @@ class Membership(models.Model):
 
     def has_role(self, role: str) -> bool:
         return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(role)]
+
+
+INVITATION_MAX_AGE = timedelta(days=14)
+
+
+def invitation_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Invitation(models.Model):
+    """An owner's offer of a role in a workspace, sent to an e-mail address.
+
+    Adding a member always goes through one, whether or not the address has an account, so an
+    owner's screen never tells which addresses are registered. The link's token is stored only
+    as a hash.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    invited_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "email"], name="one_invitation_per_email")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} invited to {self.workspace} ({self.role})"

@@ -1,7 +1,15 @@
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from accounts.models import Membership, User, Workspace
+from accounts.models import (
+    INVITATION_MAX_AGE,
+    Invitation,
+    Membership,
+    User,
+    Workspace,
+    invitation_token_hash,
+)
 
 
 def workspaces_for_user(*, user: User) -> QuerySet[Workspace]:
@@ -22,3 +30,19 @@ def membership_for_user(*, user: User, workspace_id: int) -> Membership:
 
 def memberships_of_workspace(*, workspace: Workspace) -> QuerySet[Membership]:
     return workspace.memberships.select_related("user").order_by("user__email")
+
+
+def invitations_of_workspace(*, workspace: Workspace) -> QuerySet[Invitation]:
+    return workspace.invitations.order_by("email")
+
+
+def invitation_for_token(*, token: str) -> Invitation | None:
+    """The invitation a link's token belongs to, unless it has expired."""
+    return (
+        Invitation.objects.select_related("workspace")
+        .filter(
+            token_hash=invitation_token_hash(token),
+            sent_at__gte=timezone.now() - INVITATION_MAX_AGE,
+        )
+        .first()
+    )

@@ -16,4 +16,10 @@ urlpatterns = [
         views.member_remove,
         name="member-remove",
     ),
+    path(
+        "w/<int:workspace_id>/workspace/invitations/<int:invitation_id>/cancel/",
+        views.invite_cancel,
+        name="invitation-cancel",
+    ),
+    path("invitations/<str:token>/", views.invitation_detail, name="invitation-accept"),
 ]

@@ -7,9 +7,17 @@ from django.views.decorators.http import require_POST
 from accounts.access import CURRENT_WORKSPACE_SESSION_KEY, workspace_access
 from accounts.forms import MemberAddForm, MemberRoleForm, WorkspaceForm
 from accounts.models import Role
-from accounts.selectors import memberships_of_workspace, workspaces_for_user
+from accounts.selectors import (
+    invitation_for_token,
+    invitations_of_workspace,
+    memberships_of_workspace,
+    workspaces_for_user,
+)
 from accounts.services import (
-    membership_add,
+    INVITATION_SENT_MESSAGE,
+    invitation_accept,
+    invitation_cancel,
+    invitation_create,
     membership_change_role,
     membership_remove,
     workspace_create,
@@ -61,15 +69,21 @@ def workspace_detail(request, workspace_id):
             add_form = MemberAddForm(request.POST)
             if add_form.is_valid():
                 try:
-                    membership_add(workspace=workspace, **add_form.cleaned_data)
+                    invitation, _ = invitation_create(
+                        workspace=workspace, invited_by=request.user, **add_form.cleaned_data
+                    )
                 except ValidationError as error:
                     _add_errors(add_form, error)
                 else:
-                    messages.success(request, f"{add_form.cleaned_data['email']} added.")
+                    role = invitation.get_role_display().lower()
+                    messages.success(
+                        request, INVITATION_SENT_MESSAGE.format(email=invitation.email, role=role)
+                    )
                     return redirect("accounts:workspace-detail", workspace_id=workspace.pk)
     context = {
         "workspace": workspace,
         "memberships": memberships_of_workspace(workspace=workspace),
+        "invitations": invitations_of_workspace(workspace=workspace),
         "is_owner": membership.has_role(Role.OWNER),
         "rename_form": rename_form,
         "add_form": add_form,
@@ -106,3 +120,30 @@ def member_remove(request, workspace_id, membership_id):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("accounts:workspace-detail", workspace_id=workspace_id)
+
+
+@login_required
+@require_POST
+def invite_cancel(request, workspace_id, invitation_id):
+    owner = workspace_access(request, workspace_id, Role.OWNER)
+    invitation = get_object_or_404(owner.workspace.invitations, pk=invitation_id)
+    invitation_cancel(invitation=invitation)
+    messages.success(request, f"Invitation to {invitation.email} cancelled.")
+    return redirect("accounts:workspace-detail", workspace_id=workspace_id)
+
+
+@login_required
+def invitation_detail(request, token):
+    """Where an invitation e-mail's link lands: accept it, signed in with the invited address."""
+    invitation = invitation_for_token(token=token)
+    if request.method == "POST":
+        try:
+            membership = invitation_accept(invitation=invitation, user=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"You joined “{membership.workspace.name}”.")
+            return redirect("integrations:connection-list", workspace_id=membership.workspace_id)
+    context = {"invitation": invitation}
+    status = 200 if invitation else 404
+    return render(request, "accounts/invitation_detail.html", context, status=status)

@@ -12,8 +12,9 @@ from typing import Any
 
 from django import forms
 
+from integrations import jsonsafe
 from integrations.models import Connection
-from integrations.providers import provider_choices
+from integrations.providers.registry import provider_choices
 from mappings import engine
 from mappings.models import Mapping
 
@@ -24,7 +25,15 @@ WRITE_MODES = [
     ("append", "Append (tags, notes)"),
 ]
 SOURCE_KINDS = [("field", "A field"), ("constant", "A fixed value"), ("template", "A template")]
-_ROW = re.compile(r"^(t|c|rc)-(\d+)-(\w+)$")
+# t-<row>-<arg>: the row is checked by row_index, so a mangled one is reported, not dropped.
+_ROW = re.compile(r"^(t|c|rc)-(.*)-(\w+)$")
+MAX_ROWS = 50  # transforms in a rule, conditions in a rule or a record condition
+ROW_ERROR = (
+    "Row numbers must be whole numbers from 0 to {last}, not “{row}”; reload the page. "
+    "(A rule may have at most {rows} transforms and {rows} conditions.)"
+)
+MAX_CONDITION_DEPTH = 32
+MAX_CONDITION_BYTES = 64 * 1024
 
 
 def transforms_by_name() -> dict[str, dict]:
@@ -101,12 +110,32 @@ class RuleForm:
         self.errors.setdefault(key, []).append(message)
 
 
-def _rows(post, prefix: str) -> list[dict[str, str]]:
+def row_index(text: str | None, *, limit: int = MAX_ROWS) -> int | None:
+    """A row number (or an id) from the request: a whole number below `limit`, else None.
+    ASCII digits only, and few of them, so "-1", "1e5", "٣" and a 5,000-digit number (which
+    int() refuses with a ValueError) are all simply "not a row"."""
+    if text is None or not (text.isascii() and text.isdigit()) or len(text) > len(str(limit)):
+        return None
+    index = int(text)
+    return index if index < limit else None
+
+
+def row_error(row: str) -> str:
+    shown = row if len(row) <= 20 else row[:20] + "…"
+    return ROW_ERROR.format(last=MAX_ROWS - 1, row=shown, rows=MAX_ROWS)
+
+
+def _rows(post, prefix: str, form: RuleForm) -> list[dict[str, str]]:
     rows: dict[int, dict[str, str]] = {}
     for key in post:
         match = _ROW.match(key)
         if match and match.group(1) == prefix:
-            rows.setdefault(int(match.group(2)), {})[match.group(3)] = post.get(key, "")
+            index = row_index(match.group(2))
+            if index is None:
+                if f"{prefix}-rows" not in form.errors:  # once is enough to say it
+                    form.error(f"{prefix}-rows", row_error(match.group(2)))
+                continue
+            rows.setdefault(index, {})[match.group(3)] = post.get(key, "")
     return [rows[index] for index in sorted(rows)]
 
 
@@ -164,7 +193,7 @@ def rule_from_post(post) -> tuple[dict, RuleForm]:
     elif kind == "template" and "{" not in value:
         form.error("source_template", "A template names fields in braces, e.g. {firstName}.")
     transforms = []
-    for index, row in enumerate(_rows(post, "t")):
+    for index, row in enumerate(_rows(post, "t", form)):
         name = row.get("name", "")
         if not name:
             continue
@@ -183,9 +212,13 @@ def rule_from_post(post) -> tuple[dict, RuleForm]:
     if condition is None and post.get("condition_json"):
         # A condition too nested for the row builder travels as JSON and is kept as it is.
         try:
-            condition = json.loads(post["condition_json"])
-        except ValueError:
-            form.error("condition", "The kept condition is not valid JSON; rebuild it.")
+            condition = jsonsafe.loads(
+                post["condition_json"],
+                max_depth=MAX_CONDITION_DEPTH,
+                max_bytes=MAX_CONDITION_BYTES,
+            )
+        except jsonsafe.JSONRejected as error:
+            form.error("condition", f"The kept condition cannot be used ({error}); rebuild it.")
         form.values["condition_json"] = post["condition_json"]
     mode = post.get("write_mode", "overwrite")
     if mode not in dict(WRITE_MODES):
@@ -208,7 +241,7 @@ def condition_from_post(post, form: RuleForm, prefix: str) -> tuple[dict | None,
         post.get(f"{prefix}-join", "and") if post.get(f"{prefix}-join") in ("and", "or") else "and"
     )
     leaves, rows = [], []
-    for index, row in enumerate(_rows(post, prefix)):
+    for index, row in enumerate(_rows(post, prefix, form)):
         path, op, text = row.get("field", "").strip(), row.get("op", ""), row.get("value", "")
         if not path and not op:
             continue

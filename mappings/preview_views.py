@@ -10,9 +10,12 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from mappings import services
 from mappings.checks import mapping_check
+from mappings.forms import row_index
 from mappings.models import MappingSample, MappingTest
 from mappings.preview import mapping_preview
 from mappings.views import editor_body, error_messages, get_mapping
+
+MAX_ID = 10**18  # below the largest 64-bit primary key: a bigger "id" is no sample
 
 
 @login_required
@@ -39,7 +42,8 @@ def _preview_input(request, mapping):
     sample_id = request.POST.get("sample")
     text = request.POST.get("record", "").strip()
     if sample_id:
-        sample = mapping.samples.filter(pk=sample_id).first()
+        pk = row_index(sample_id, limit=MAX_ID)
+        sample = mapping.samples.filter(pk=pk).first() if pk is not None else None
         if sample is None:
             raise ValidationError("That sample no longer exists.")
         record = sample.record

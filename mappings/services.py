@@ -1,6 +1,7 @@
 """Writes to mappings: every change to the spec is one version, checked and tested on save
 (`mappings.checks`)."""
 
+import functools
 import json
 import uuid
 from typing import Any
@@ -9,14 +10,29 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Workspace
+from integrations import jsonsafe
 from integrations.errors import IntegrationError
 from integrations.models import Connection
+from integrations.providers.base import ObjectType
+from integrations.providers.registry import adapter_for
 from mappings import engine
 from mappings.checks import full_spec, mapping_check
 from mappings.models import Mapping, MappingSample, MappingTest, MappingVersion
 from mappings.presets import PresetNotFound, load_preset
 
 DUPLICATE_NAME_ERROR = "This workspace already has a mapping with that name."
+
+# How much one mapping may hold, as JSON. Far above what real mappings use (the largest
+# preset is a few KB); they keep a pasted or posted monster out of the database and the engine.
+MAX_RULE_BYTES = 64 * 1024
+MAX_SPEC_BYTES = 1024 * 1024
+MAX_RULES = 500
+MAX_RECORD_BYTES = 256 * 1024  # a sample, a previewed record, each part of a mapping test
+MAX_NAME_CHARS = 100
+RULE_TOO_LARGE = "A rule may be at most {limit} as JSON (this one is {size}); shorten it."
+SPEC_TOO_LARGE = "A mapping may be at most {limit} as JSON (this one is {size}); split it."
+TOO_MANY_RULES = f"A mapping may have at most {MAX_RULES} rules; split it into several."
+RECORD_TOO_LARGE = "The {what} may be at most {limit} (it is {size}); trim it."
 
 
 # --- creating and saving ------------------------------------------------------------------------
@@ -37,6 +53,20 @@ def _check_connection(connection: Connection | None, workspace: Workspace, provi
         raise ValidationError(
             {f"{role}_connection": f"Choose a {provider} connection for the {role} side."}
         )
+
+
+def _json_size(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False).encode("utf-8", "replace"))
+
+
+def _size_error(template: str, limit: int, size: int, **extra) -> ValidationError:
+    return ValidationError(
+        template.format(limit=jsonsafe.size_text(limit), size=_rounded_size(size), **extra)
+    )
+
+
+def _rounded_size(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{-(-size // 1024)} KB"
 
 
 def _spec_problems_as_error(problems: list[engine.Problem]) -> ValidationError:
@@ -71,8 +101,14 @@ def mapping_create(
         except PresetNotFound as error:
             raise ValidationError({"start": str(error)}) from None
     elif start == "import":
+        size = len(import_text.encode("utf-8", "replace"))
+        if size > MAX_SPEC_BYTES:
+            raise ValidationError(
+                {"import_text": _size_error(SPEC_TOO_LARGE, MAX_SPEC_BYTES, size).messages}
+            )
+        loads = functools.partial(jsonsafe.loads, max_bytes=MAX_SPEC_BYTES)
         try:
-            spec = engine.import_mapping(import_text)
+            spec = engine.import_mapping(import_text, loads=loads)
         except engine.SpecError as error:
             raise _spec_problems_as_error(error.problems) from None
         if (spec.get("source"), spec.get("target")) != (source_provider, target_provider):
@@ -103,6 +139,11 @@ def mapping_save_spec(*, mapping: Mapping, user, spec: dict, summary: str) -> Ma
     """Store a new version of the spec (rejecting one that does not validate), then check it
     against the catalogues and run its tests."""
     spec = full_spec(mapping, spec)
+    if isinstance(spec["rules"], list) and len(spec["rules"]) > MAX_RULES:
+        raise ValidationError(TOO_MANY_RULES)
+    size = _json_size(spec)
+    if size > MAX_SPEC_BYTES:
+        raise _size_error(SPEC_TOO_LARGE, MAX_SPEC_BYTES, size)
     problems = engine.validate_spec(spec)
     if problems:
         raise _spec_problems_as_error(problems)
@@ -149,6 +190,9 @@ def mapping_export(*, mapping: Mapping) -> str:
 def rule_save(*, mapping: Mapping, user, rule: dict, rule_id: str | None = None) -> Mapping:
     """Add a rule (rule_id None) or replace one; a rule that does not validate is refused with
     the engine's reasons, and nothing is saved."""
+    size = _json_size(rule)
+    if size > MAX_RULE_BYTES:
+        raise _size_error(RULE_TOO_LARGE, MAX_RULE_BYTES, size)
     spec = full_spec(mapping)
     rules = spec["rules"]
     if rule_id is None:
@@ -209,20 +253,30 @@ def mapping_restore(*, mapping: Mapping, user, number: int) -> Mapping:
 
 
 # --- samples and tests -------------------------------------------------------------------------
-def parse_json_record(text: str, *, what: str = "record") -> Any:
+def parse_json_record(text: str, *, what: str = "record") -> dict:
+    """A record pasted into the editor: a JSON object within MAX_RECORD_BYTES and the limits
+    of `jsonsafe` (nesting, number sizes), or a ValidationError saying what to fix."""
+    size = len(text.encode("utf-8", "replace"))
+    if size > MAX_RECORD_BYTES:
+        raise _size_error(RECORD_TOO_LARGE, MAX_RECORD_BYTES, size, what=what)
     try:
-        value = json.loads(text)
-    except ValueError as error:
-        raise ValidationError(
-            f"The {what} is not valid JSON: {error.msg} (line {error.lineno})."
-        ) from None
+        value = jsonsafe.loads(text, max_bytes=MAX_RECORD_BYTES)
+    except jsonsafe.JSONRejected as error:
+        raise ValidationError(f"The {what} cannot be used: {error}.") from None
     if not isinstance(value, dict):
         raise ValidationError(f"The {what} must be a JSON object {{…}}.")
     return value
 
 
+def _check_record_size(record: Any, what: str) -> None:
+    size = _json_size(record)
+    if size > MAX_RECORD_BYTES:
+        raise _size_error(RECORD_TOO_LARGE, MAX_RECORD_BYTES, size, what=what)
+
+
 def sample_create(*, mapping: Mapping, name: str, record: dict) -> MappingSample:
     name = name.strip() or f"Sample {mapping.samples.count() + 1}"
+    _check_record_size(record, "sample record")
     return MappingSample.objects.create(mapping=mapping, name=name[:100], record=record)
 
 
@@ -231,16 +285,16 @@ def sample_fetch(*, mapping: Mapping) -> MappingSample:
     connection = mapping.source_connection
     if connection is None:
         raise ValidationError("Choose a source connection first, to fetch a record from it.")
-    client = connection.provider_info.client_class()(connection)
-    reader = getattr(client, "iter_customers", None) or client.iter_contacts
+    # The record adapter gives the same normalised record the sync engine maps; one small
+    # page is all a sample needs.
+    adapter = adapter_for(connection, ObjectType.CONTACT, page_size=1)
     try:
-        first = next(iter(reader()), None)
+        record, _ = next(adapter.list_changed(adapter.new_cursor()), (None, None))
     except IntegrationError as error:
         raise ValidationError(f"Could not read from “{connection}”: {error}") from None
-    if first is None:
+    if record is None:
         raise ValidationError(f"“{connection}” has no records to use as a sample.")
-    record = first.model_dump(mode="json", by_alias=True) if hasattr(first, "model_dump") else first
-    label = record.get("email") or record.get("Email") or record.get("id") or "record"
+    label = adapter.identity_of(record).email or adapter.id_of(record)
     return sample_create(mapping=mapping, name=f"From {connection}: {label}", record=record)
 
 
@@ -260,6 +314,14 @@ def test_create(
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Give the test a name."})
+    if len(name) > MAX_NAME_CHARS:
+        raise ValidationError({"name": f"A test name may be at most {MAX_NAME_CHARS} characters."})
+    for record, what in (
+        (source_record, "test input"),
+        (expected_payload, "expected output"),
+        (current_record, "current record"),
+    ):
+        _check_record_size(record, what)
     if mapping.tests.filter(name__iexact=name).exists():
         raise ValidationError({"name": "This mapping already has a test with that name."})
     test = MappingTest.objects.create(

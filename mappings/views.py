@@ -6,11 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from accounts.access import workspace_access
 from accounts.models import Role
-from integrations.providers import get_provider
+from integrations.providers.registry import get_provider
 from mappings import engine, services
 from mappings.catalogues import field_catalogue
 from mappings.forms import (
@@ -21,6 +22,8 @@ from mappings.forms import (
     RuleForm,
     condition_from_post,
     condition_rows,
+    row_error,
+    row_index,
     rule_form_for,
     rule_from_post,
     transforms_by_name,
@@ -251,18 +254,28 @@ def rule_transform_row(request, workspace_id, mapping_id):
     info = transforms_by_name().get(request.GET.get("name", ""))
     if info is None:
         return HttpResponse("")
-    index = int(request.GET.get("index", "0") or 0)
+    index = row_index(request.GET.get("index") or "0")
+    if index is None:
+        return _row_error(request.GET["index"])
     context = {"step": {"name": info["name"], "args": {}}, "info": info, "index": index}
     return render(request, "mappings/_transform_row.html", context)
+
+
+def _row_error(row: str) -> HttpResponse:
+    """In place of a new row, why there is none (200: htmx swaps only 2xx answers in)."""
+    return HttpResponse(format_html('<p class="errorlist" role="alert">{}</p>', row_error(row)))
 
 
 @login_required
 def rule_condition_row(request, workspace_id, mapping_id):
     mapping = get_mapping(request, workspace_id, mapping_id, Role.EDITOR)
+    index = row_index(request.GET.get("index") or "0")
+    if index is None:
+        return _row_error(request.GET["index"])
     source = field_catalogue(mapping.source_provider, mapping.source_connection)
     context = {
         "row": {},
-        "index": int(request.GET.get("index", "0") or 0),
+        "index": index,
         "prefix": request.GET.get("prefix", "c")
         if request.GET.get("prefix") in ("c", "rc")
         else "c",

@@ -1,6 +1,7 @@
 """Import and export of a mapping as JSON (to share, back up or start from a file)."""
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from mappings.engine.compiler import validate_spec
@@ -16,11 +17,17 @@ def export_mapping(spec: dict) -> str:
     return json.dumps(envelope, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
-def import_mapping(text: str | bytes, *, options: dict | None = None) -> dict[str, Any]:
+def import_mapping(
+    text: str | bytes,
+    *,
+    options: dict | None = None,
+    loads: Callable[[str | bytes], Any] = json.loads,
+) -> dict[str, Any]:
     """The spec from exported JSON; raises SpecError with readable problems. A bare spec
-    (no envelope) is accepted too."""
+    (no envelope) is accepted too. `loads` parses the text: the Django side passes a parser
+    that limits size and nesting (integrations.jsonsafe), as a file is untrusted input."""
     try:
-        data = json.loads(text)
+        data = loads(text)
     except json.JSONDecodeError as exc:
         raise SpecError(
             [
@@ -36,6 +43,9 @@ def import_mapping(text: str | bytes, *, options: dict | None = None) -> dict[st
         raise SpecError(
             [Problem("file", "", "the file is not UTF-8 text", "invalid_spec")]
         ) from None
+    except (ValueError, RecursionError) as exc:  # the limits of `loads`, or nesting too deep
+        reason = str(exc) if isinstance(exc, ValueError) else "JSON nested too deeply"
+        raise SpecError([Problem("file", "", reason, "invalid_spec")]) from None
     if isinstance(data, dict) and "format" in data:
         if data.get("format") != FORMAT:
             raise SpecError(

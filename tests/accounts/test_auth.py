@@ -1,5 +1,7 @@
 """Sign-up, sign-in, MFA and rate limits, through allauth's real views."""
 
+import re
+
 import pytest
 from allauth.mfa.totp.internal.auth import (
     TOTP,
@@ -8,7 +10,9 @@ from allauth.mfa.totp.internal.auth import (
     hotp_value,
     yield_hotp_counters_from_time,
 )
+from django.core import mail
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Membership, Role, User
@@ -40,6 +44,60 @@ def test_open_signup_creates_a_user_with_an_own_workspace(client, db, settings):
     user = User.objects.get(email="new@example.com")
     membership = Membership.objects.get(user=user)
     assert membership.role == Role.OWNER
+
+
+def _signup_answer(email: str) -> tuple:
+    """Everything a visitor sees after signing up with `email`, the address taken out."""
+    client = Client()
+    response = client.post(
+        reverse("account_signup"),
+        {"email": email, "password1": "a-long-pass-phrase", "password2": "a-long-pass-phrase"},
+    )
+    page = client.get(response.url)
+    home = client.get("/")
+    return (
+        response.status_code,
+        response.url,
+        page.status_code,
+        re.sub(
+            r'(x-csrftoken": "|csrfmiddlewaretoken" value=")\w+', "CSRF", page.content.decode()
+        ).replace(email, "ADDRESS"),
+        home.url.startswith(reverse("account_login")),  # not signed in either way
+    )
+
+
+@pytest.mark.parametrize("verification", ["optional", "mandatory"])
+def test_signup_answers_the_same_for_a_taken_and_a_new_address(db, settings, verification):
+    settings.ACCOUNT_SIGNUP_OPEN = True
+    settings.ACCOUNT_EMAIL_VERIFICATION = verification
+    UserFactory(email="taken@example.com")
+    taken, new = _signup_answer("taken@example.com"), _signup_answer("new@example.com")
+    assert taken == new
+    assert new[1] == reverse("account_email_verification_sent") and new[4] is True
+    assert User.objects.filter(email="taken@example.com").count() == 1
+    assert User.objects.filter(email="new@example.com").exists()
+    # Each address hears about it by e-mail: a confirmation link, or "you already have an
+    # account", which only the address's owner reads.
+    assert sorted(m.to[0] for m in mail.outbox) == ["new@example.com", "taken@example.com"]
+
+
+def test_a_new_account_signs_in_with_its_password_after_signing_up(client, db, settings):
+    settings.ACCOUNT_SIGNUP_OPEN = True
+    _signup(client)
+    response = client.post(
+        reverse("account_login"), {"login": "new@example.com", "password": "a-long-pass-phrase"}
+    )
+    assert response.status_code == 302
+    assert not client.get("/").url.startswith(reverse("account_login"))
+
+
+def test_password_reset_answers_the_same_for_a_known_and_an_unknown_address(client, db):
+    UserFactory(email="known@example.com")
+    answers = []
+    for email in ["known@example.com", "unknown@example.com"]:
+        response = client.post(reverse("account_reset_password"), {"email": email})
+        answers.append((response.status_code, response.url))
+    assert answers[0] == answers[1]
 
 
 def test_closed_signup_refuses_and_creates_nothing(client, db, settings):

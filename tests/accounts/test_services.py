@@ -1,12 +1,22 @@
-import pytest
-from django.core.exceptions import ValidationError
+import re
+from datetime import timedelta
 
-from accounts.models import Membership, Role
+import pytest
+import time_machine
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accounts.models import Invitation, Membership, Role
+from accounts.selectors import invitation_for_token
 from accounts.services import (
     ALREADY_MEMBER_ERROR,
+    INVITATION_INVALID_ERROR,
+    INVITATION_OTHER_EMAIL_ERROR,
     LAST_OWNER_ERROR,
-    NO_SUCH_USER_ERROR,
-    membership_add,
+    invitation_accept,
+    invitation_cancel,
+    invitation_create,
     membership_change_role,
     membership_remove,
     workspace_create,
@@ -34,28 +44,114 @@ def test_workspace_rename(workspace):
     assert workspace.name == "New name"
 
 
-def test_membership_add_by_email_is_case_insensitive(workspace):
-    person = UserFactory(email="pat@example.com")
-    membership = membership_add(workspace=workspace, email="PAT@example.com", role=Role.EDITOR)
-    assert membership.user == person and membership.role == Role.EDITOR
+def _invite(workspace, owner, email, role=Role.EDITOR, *, capture):
+    with capture(execute=True):
+        return invitation_create(workspace=workspace, email=email, role=role, invited_by=owner)
 
 
-def test_membership_add_refuses_unknown_email(workspace):
+def _anonymised(message) -> tuple[str, str]:
+    """An invitation e-mail with its address and link token taken out."""
+    body = re.sub(r"/invitations/[\w-]+/", "/invitations/TOKEN/", message.body)
+    return message.subject, body.replace(message.to[0], "ADDRESS")
+
+
+def test_registered_and_unknown_addresses_get_the_same_invitation(
+    workspace, owner, django_capture_on_commit_callbacks
+):
+    UserFactory(email="pat@example.com")
+    known, _ = _invite(
+        workspace, owner, "pat@example.com", capture=django_capture_on_commit_callbacks
+    )
+    unknown, _ = _invite(
+        workspace, owner, "nobody@example.com", capture=django_capture_on_commit_callbacks
+    )
+    # Nobody joins before accepting, so the owner cannot tell the two apart.
+    assert not Membership.objects.filter(user__email="pat@example.com").exists()
+    assert (known.role, known.workspace) == (unknown.role, unknown.workspace)
+    assert [m.to for m in mail.outbox] == [["pat@example.com"], ["nobody@example.com"]]
+    assert _anonymised(mail.outbox[0]) == _anonymised(mail.outbox[1])
+
+
+def test_invitation_create_is_case_insensitive_and_stores_only_a_hash(
+    workspace, owner, django_capture_on_commit_callbacks
+):
+    invitation, token = _invite(
+        workspace, owner, "  PAT@Example.com ", capture=django_capture_on_commit_callbacks
+    )
+    assert invitation.email == "pat@example.com"
+    assert token not in invitation.token_hash and token in mail.outbox[0].body
+    assert invitation_for_token(token=token) == invitation
+
+
+def test_inviting_again_sends_a_new_link_and_retires_the_old_one(
+    workspace, owner, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    _, old = _invite(workspace, owner, "pat@example.com", Role.VIEWER, capture=capture)
+    invitation, new = _invite(workspace, owner, "pat@example.com", Role.EDITOR, capture=capture)
+    assert Invitation.objects.count() == 1 and invitation.role == Role.EDITOR
+    assert invitation_for_token(token=old) is None
+    assert invitation_for_token(token=new) == invitation
+
+
+def test_invitation_create_refuses_existing_member(workspace, owner, editor):
     with pytest.raises(ValidationError) as error:
-        membership_add(workspace=workspace, email="nobody@example.com", role=Role.VIEWER)
-    assert error.value.message_dict == {"email": [NO_SUCH_USER_ERROR]}
-
-
-def test_membership_add_refuses_existing_member(workspace, editor):
-    with pytest.raises(ValidationError) as error:
-        membership_add(workspace=workspace, email=editor.email, role=Role.VIEWER)
+        invitation_create(
+            workspace=workspace, email=editor.email.upper(), role=Role.VIEWER, invited_by=owner
+        )
     assert error.value.message_dict == {"email": [ALREADY_MEMBER_ERROR]}
 
 
-def test_membership_add_refuses_unknown_role(workspace):
-    UserFactory(email="pat@example.com")
+def test_invitation_create_refuses_unknown_role(workspace, owner):
     with pytest.raises(ValidationError):
-        membership_add(workspace=workspace, email="pat@example.com", role="admin")
+        invitation_create(
+            workspace=workspace, email="pat@example.com", role="admin", invited_by=owner
+        )
+    assert not Invitation.objects.exists()
+
+
+def test_accepting_makes_the_invited_person_a_member(
+    workspace, owner, django_capture_on_commit_callbacks
+):
+    pat = UserFactory(email="pat@example.com")
+    _, token = _invite(
+        workspace, owner, "Pat@example.com", capture=django_capture_on_commit_callbacks
+    )
+    membership = invitation_accept(invitation=invitation_for_token(token=token), user=pat)
+    assert (membership.user, membership.workspace, membership.role) == (pat, workspace, Role.EDITOR)
+    assert not Invitation.objects.exists()
+
+
+def test_an_invitation_is_only_for_its_own_address(
+    workspace, owner, django_capture_on_commit_callbacks
+):
+    _, token = _invite(
+        workspace, owner, "pat@example.com", capture=django_capture_on_commit_callbacks
+    )
+    with pytest.raises(ValidationError) as error:
+        invitation_accept(invitation=invitation_for_token(token=token), user=UserFactory())
+    assert error.value.messages == [INVITATION_OTHER_EMAIL_ERROR]
+    assert Invitation.objects.exists()
+
+
+def test_expired_or_unknown_links_are_invalid(workspace, owner, django_capture_on_commit_callbacks):
+    _, token = _invite(
+        workspace, owner, "pat@example.com", capture=django_capture_on_commit_callbacks
+    )
+    with time_machine.travel(timezone.now() + timedelta(days=15)):
+        assert invitation_for_token(token=token) is None
+    assert invitation_for_token(token="not-a-token") is None
+    with pytest.raises(ValidationError) as error:
+        invitation_accept(invitation=None, user=UserFactory(email="pat@example.com"))
+    assert error.value.messages == [INVITATION_INVALID_ERROR]
+
+
+def test_invitation_cancel(workspace, owner, django_capture_on_commit_callbacks):
+    invitation, token = _invite(
+        workspace, owner, "pat@example.com", capture=django_capture_on_commit_callbacks
+    )
+    invitation_cancel(invitation=invitation)
+    assert invitation_for_token(token=token) is None
 
 
 def test_last_owner_cannot_be_demoted_or_removed(workspace, owner):

@@ -1,12 +1,16 @@
 import logging
 
+import pytest
+
 from integrations.redaction import (
     REDACTED,
     RedactingLogFilter,
+    is_secret_variable,
     redact,
     redact_headers,
     redact_url,
     remember_secret,
+    scrub_report_text,
     scrub_text,
 )
 
@@ -66,3 +70,41 @@ def test_log_filter_scrubs_messages_and_arguments():
     )
     RedactingLogFilter().filter(record)
     assert "hunter2-hunter2" not in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "credentials",
+        "signing_key",
+        "webhook_keys",
+        "key",
+        "sig",
+        "client_secret",
+        "access_token",
+        "password",
+        "x_signature",
+        "creds",
+        "private_key",
+        "hmac",
+    ],
+)
+def test_variables_named_like_secrets_are_recognised(name):
+    assert is_secret_variable(name)
+
+
+@pytest.mark.parametrize("name", ["store_id", "response", "monkey", "keyboard_layout", "name"])
+def test_ordinary_variable_names_are_left_alone(name):
+    assert not is_secret_variable(name)
+
+
+def test_report_text_loses_secret_query_values_and_url_passwords():
+    remember_secret("decrypted-value-123456")
+    text = (
+        "GET /cb?code=abc123&state=s1&page=2 redis://:pw-9876@redis:6379/0 "
+        "&lt;WSGIRequest: GET &#x27;/x?token=t0k&amp;page=3&#x27;&gt; saw decrypted-value-123456"
+    )
+    assert scrub_report_text(text) == (
+        "GET /cb?code=[redacted]&state=s1&page=2 redis://:[redacted]@redis:6379/0 "
+        "&lt;WSGIRequest: GET &#x27;/x?token=[redacted]&amp;page=3&#x27;&gt; saw [redacted]"
+    )

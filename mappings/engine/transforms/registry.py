@@ -7,7 +7,6 @@ they cannot produce a correct value. Every transform carries an example that the
 so the editor never documents behaviour the code does not have.
 """
 
-import re
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any
 import phonenumbers
 
 from mappings.engine.paths import is_valid_path
+from mappings.engine.regex import PatternError, compile_pattern
 
 TransformFn = Callable[[Any, Any], Any]
 
@@ -139,11 +139,9 @@ def check_args(info: TransformInfo, args: Any) -> dict[str, Any]:
             raise ArgError(f"arg {arg.name!r} must be one of {choices}")
         if arg.type == "regex":
             try:
-                re.compile(value)
-            except re.error as exc:
-                raise ArgError(
-                    f"arg {arg.name!r} is not a valid regular expression: {exc}"
-                ) from None
+                compile_pattern(value)
+            except PatternError as exc:
+                raise ArgError(f"arg {arg.name!r}: {exc}") from None
         elif arg.type == "timezone":
             check_timezone(value, arg.name)
         elif arg.type == "region":

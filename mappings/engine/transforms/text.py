@@ -5,6 +5,7 @@ from typing import Any
 
 from mappings.engine.paths import compile_getter
 from mappings.engine.problems import SkipRule, TransformError
+from mappings.engine.regex import PatternError, compile_pattern, compile_sub, required_character
 from mappings.engine.templates import TemplateError, compile_template, to_text
 from mappings.engine.transforms.registry import Arg, ArgError, BuildContext, is_empty, register
 
@@ -70,31 +71,12 @@ _case("upper", "Upper case", ("gb", "GB"), "upper")
 _case("title", "Title case", ("ann marie LEE", "Ann Marie Lee"), "title")
 
 
-def required_character(pattern: re.Pattern) -> str | None:
-    """A character every match of `pattern` contains, when the pattern says so plainly: a
-    literal at its top level (not inside a group, an alternative or an optional repeat), with
-    case mattering. Text without that character cannot match, and a regex_replace of an
-    address without a line break then costs a substring test instead of a scan. None when
-    there is no such character or the pattern cannot be read."""
-    if not isinstance(pattern.pattern, str) or pattern.flags & re.IGNORECASE:
-        return None
-    try:
-        from re import _parser  # the parser `re` itself compiles with (Python 3.11+)
-
-        items = list(_parser.parse(pattern.pattern, pattern.flags))
-    except Exception:  # then no shortcut, never a wrong answer
-        return None
-    for op, argument in items:
-        if op is _parser.LITERAL:
-            return chr(argument)
-    return None
-
-
 @register(
     "regex_replace",
     "Regex replace",
-    "Replaces every match of a regular expression (Python syntax); \\1 in the replacement "
-    "inserts a group. Flags: i (ignore case), m (multi-line), s (dot matches newline).",
+    "Replaces every match of a regular expression (RE2 syntax: like Python's, without "
+    "backreferences or lookaround); \\1 in the replacement inserts a group. Flags: i (ignore "
+    "case), m (multi-line), s (dot matches newline).",
     [
         {
             "input": "12 High St\nFlat 3",
@@ -109,20 +91,22 @@ def required_character(pattern: re.Pattern) -> str | None:
     ),
 )
 def build_regex_replace(args: dict, context: BuildContext):
-    flags = 0
-    for letter in args["flags"]:
+    flags = args["flags"]
+    for letter in flags:
         if letter not in "ims":
             raise ArgError(f"arg 'flags' may only contain i, m and s, not {letter!r}")
-        flags |= {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}[letter]
-    pattern = re.compile(args["pattern"], flags)
-    replacement = args["replacement"]
+    flags = "".join(sorted(set(flags)))
     try:
-        # Python checks the replacement (bad escapes, unknown groups) even when nothing matches.
-        pattern.sub(replacement, "")
-    except (re.error, IndexError) as exc:
+        # RE2, compiled once per rule: matching is linear in the text (see engine/regex.py).
+        pattern = compile_pattern(args["pattern"], flags)
+    except PatternError as exc:
+        raise ArgError(f"arg 'pattern': {exc}") from None
+    try:
+        substitute = compile_sub(pattern, args["replacement"])
+    except PatternError as exc:
         raise ArgError(f"arg 'replacement' is not valid for this pattern: {exc}") from None
 
-    required = required_character(pattern)
+    required = required_character(args["pattern"], flags)
 
     def regex_replace(value: Any, record: Any) -> Any:
         if value is None:
@@ -131,8 +115,8 @@ def build_regex_replace(args: dict, context: BuildContext):
         if required is not None and text.__class__ is str and required not in text:
             return text  # nothing can match, so sub would return the text as it is
         try:
-            return pattern.sub(replacement, text)
-        except (re.error, IndexError) as exc:
+            return substitute(text)
+        except UnicodeError as exc:  # a lone surrogate cannot be matched as UTF-8
             raise TransformError(f"regex replace failed: {exc}") from None
 
     return regex_replace

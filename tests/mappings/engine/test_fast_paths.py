@@ -5,15 +5,14 @@ The generated function has a path for records that do not exist in the target ye
 Each test here holds a shortcut to the long way round.
 """
 
-import re
-
 import pytest
+import re2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mappings.engine import compile_mapping
+from mappings.engine.regex import PatternError, compile_pattern, required_character
 from mappings.engine.transforms import BuildContext, build_transform
-from mappings.engine.transforms.text import required_character
 from mappings.presets import list_presets, load_preset
 
 CUSTOM_FIELDS = [
@@ -130,7 +129,7 @@ def test_the_record_level_checks_run_in_the_generated_function():
     assert mapping.apply({"count": 1, "email": "a@b.co"}).payload["email"] == "a@b.co"
 
 
-PATTERNS = [r"\s*\n\s*", r"a", r"(?i)A", r"x|\n", r"[ab]c", r"\n+", r"(\d+)-(\d+)", r"(?x) \n "]
+PATTERNS = [r"\s*\n\s*", r"a", r"(?i)A", r"x|\n", r"[ab]c", r"\n+", r"(\d+)-(\d+)", r"(?s)a.\n"]
 
 
 @settings(max_examples=800, deadline=None)
@@ -139,15 +138,35 @@ def test_regex_replace_skips_the_regex_only_when_it_cannot_match(pattern, value)
     replace = build_transform(
         "regex_replace", {"pattern": pattern, "replacement": "<>"}, BuildContext()
     )
-    assert replace(value, None) == re.sub(pattern, "<>", value)
+    assert replace(value, None) == re2.sub(pattern, "<>", value)
 
 
 def test_required_character_is_only_a_plain_top_level_literal():
-    assert required_character(re.compile(r"\s*\n\s*")) == "\n"
-    assert required_character(re.compile(r"[ab]c")) == "c"
-    for pattern in [r"(?i)a", r"a|b", r"a+", r"(a)", r"[ab]", r""]:
-        assert required_character(re.compile(pattern)) is None, pattern
-    assert required_character(re.compile("a", re.IGNORECASE)) is None
+    assert required_character(r"\s*\n\s*") == "\n"
+    assert required_character(r"[ab]c") == "c"
+    assert required_character(r"\d+\.\d+") == "."
+    assert required_character(r"[\]x]y") == "y"
+    for pattern in [r"(?i)a", r"a|b", r"a+", r"(a)", r"[ab]", r"", r"\pLx?", r"\Qab\E", r"a{2}"]:
+        assert required_character(pattern) is None, pattern
+    assert required_character("a", "i") is None
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.text(alphabet="ab\n.()[]|*+?{}2,^$\\sQEpLx:-", max_size=14),
+    st.lists(st.text(alphabet="ab\n{}2,.()[]|*+?-:x", max_size=10), max_size=5),
+)
+def test_a_required_character_is_in_every_match(pattern, texts):
+    try:
+        compiled = compile_pattern(pattern)
+    except PatternError:
+        return
+    required = required_character(pattern)
+    if required is None:
+        return
+    for text in texts:
+        without = text.replace(required, "")
+        assert compiled.search(without) is None, (pattern, required, without)
 
 
 def reference_tags(value, separator=",", prefix="", lower=False):
