@@ -16,8 +16,15 @@ def workspaces_for_user(*, user: User) -> QuerySet[Workspace]:
     return Workspace.objects.filter(memberships__user=user).order_by("name", "pk")
 
 
+# Past the largest 64-bit id no workspace exists, and SQLite cannot even compare such a number
+# with a foreign key (OverflowError): /w/9223372036854775808/ is simply not found.
+MAX_ID = 2**63 - 1
+
+
 def membership_for_user(*, user: User, workspace_id: int) -> Membership:
     """The user's membership of a workspace, or 404: outsiders must not learn it exists."""
+    if not 0 < workspace_id <= MAX_ID:
+        raise Http404("No such workspace.")
     membership = (
         Membership.objects.select_related("workspace")
         .filter(user=user, workspace_id=workspace_id)

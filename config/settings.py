@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "mappings",
     "alerts",
     "diagnostics",
+    "sync",
 ]
 
 MIDDLEWARE = [
@@ -272,6 +273,14 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Two queues besides the default: "bulk" for whole-flow runs (backfills, polls, schedules),
+# "realtime" for webhook changes, retries and the beats; the Procfile runs a worker for each
+# (the realtime one also takes the default "celery" queue), so a backfill never delays a
+# change. The filesystem broker needs nothing more: its queues are file names.
+CELERY_TASK_ROUTES = {
+    "sync.tasks.run_flow": {"queue": "bulk"},
+    "sync.tasks.*": {"queue": "realtime"},
+}
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "diagnostics.tasks.worker_heartbeat_record", "schedule": 60.0},
 }

@@ -15,6 +15,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
+    # Before integrations: its placeholder flow list (same path) is replaced by the real one.
+    path("", include("sync.urls")),
     path("", include("integrations.urls")),
     path("", include("mappings.urls")),
     path("", include("diagnostics.urls")),

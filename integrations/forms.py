@@ -31,8 +31,9 @@ def _access_field(provider: Provider, initial: str = access_levels.READ_WRITE):
     )
 
 
-def _check_value(key: str, value: str) -> None:
-    """Inline checks that catch the usual copy-and-paste mistakes before any request."""
+def _check_value(key: str, value: str, *, free_text: bool = False) -> None:
+    """Inline checks that catch the usual copy-and-paste mistakes before any request. A
+    free-text value (a name such as Cin7's "30 days" payment term) may hold spaces."""
     if not value:
         return
     if key.endswith("_url"):
@@ -45,7 +46,7 @@ def _check_value(key: str, value: str) -> None:
             EmailValidator()(value)
         except ValidationError:
             raise ValidationError(EMAIL_ERROR) from None
-    elif any(ch.isspace() for ch in value):
+    elif not free_text and any(ch.isspace() for ch in value):
         raise ValidationError(SPACES_ERROR)
 
 
@@ -119,11 +120,16 @@ class ConnectionForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        free_text = {
+            spec.key
+            for spec in (*self.provider.setting_fields, *self.provider.credential_fields)
+            if spec.free_text
+        }
         for name, value in list(cleaned.items()):
             key = name.removeprefix("setting_").removeprefix("credential_")
             if name.startswith(("setting_", "credential_")):
                 try:
-                    _check_value(key, value)
+                    _check_value(key, value, free_text=key in free_text)
                 except ValidationError as error:
                     self.add_error(name, error)
         return cleaned
@@ -148,7 +154,11 @@ class OAuthAppForm(forms.Form):
     """Name, the OAuth app's ID and secret, and the access to ask for."""
 
     name = forms.CharField(max_length=100)
-    client_id = forms.CharField(label="Client ID", help_text="Marketplace → My Apps → Auth.")
+    # The ID goes into the consent URL we redirect to: unbounded, it could make that URL longer
+    # than Django will redirect to (DisallowedRedirect, a bare 400). Real IDs are short.
+    client_id = forms.CharField(
+        label="Client ID", help_text="Marketplace → My Apps → Auth.", max_length=255
+    )
     client_secret = forms.CharField(
         label="Client secret",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),

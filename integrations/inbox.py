@@ -8,6 +8,7 @@ through the provider's `confirm_webhook`, at most WEBHOOK_CONFIRMATIONS_PER_MINU
 store a minute, so a flood of forged posts waits instead of spending the store's API budget.
 """
 
+import copy
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -17,9 +18,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from integrations.changes import changes_publish
 from integrations.errors import IntegrationError, RateLimitedError, TransientError
 from integrations.models import Connection, WebhookEvent, WebhookEventTarget, WebhookRejection
-from integrations.providers.base import WebhookRejected
+from integrations.providers.base import ChangeEvent, WebhookRejected
 from integrations.providers.registry import get_provider
 from integrations.ratelimit import Limit, get_budget
 
@@ -120,10 +122,46 @@ def webhook_target_work(*, target_pk: int) -> float | None:
         if retry_in is not None:
             return retry_in
     if target.status == Target.Status.PENDING:
-        # Flows act on rows; until one subscribes to this connection there is nothing more
-        # to do, and the event is kept as evidence of what arrived.
-        _close(target, Target.Status.PROCESSED)
+        retry_in = _hand_over(target)
+        if retry_in is not None:
+            return retry_in
     webhook_event_settle(event_pk=target.event_id)
+    return None
+
+
+def webhook_target_changes(target: WebhookEventTarget) -> list[ChangeEvent]:
+    """What a verified row reports, as its connection's adapters parse it: one pass per
+    object type the provider syncs. A confirmed row is read from what the store vouched for,
+    never from the posted body (which an unsigned sender could have made up)."""
+    stored = target.event
+    if target.confirmed_payload is not None:
+        stored = copy.copy(stored)
+        stored.payload = target.confirmed_payload
+    provider = get_provider(stored.provider)
+    changes: list[ChangeEvent] = []
+    for object_type in provider.adapters:
+        changes.extend(provider.adapter(object_type, target.connection).parse_event(stored))
+    return changes
+
+
+def _hand_over(target: WebhookEventTarget) -> float | None:
+    """Publish the row's changes to the listeners (sync's flows) and close the row in the
+    same transaction: PROCESSED when some listener took a change, IGNORED when none did.
+    Returns the seconds to wait before trying again after an unexpected error, or None."""
+    try:
+        with transaction.atomic():
+            taken = changes_publish(webhook_target_changes(target))
+            _close(target, Target.Status.PROCESSED if taken else Target.Status.IGNORED)
+    except Exception as error:
+        # Nothing was stored (the transaction rolled back): a locked database passes, a bug
+        # does not, so a few tries with backoff, then FAILED for a person to look at.
+        logger.exception("Handing webhook row %s to its flows failed", target.pk)
+        if target.attempts >= MAX_ATTEMPTS:
+            _close(target, Target.Status.FAILED, "Handing this webhook to its flows failed.")
+            return None
+        wait = RETRY_BASE_SECONDS * 2 ** (target.attempts - 1)
+        _release(target, wait, last_error=f"Handing over failed: {type(error).__name__}")
+        return wait
     return None
 
 

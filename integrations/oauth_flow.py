@@ -170,7 +170,10 @@ def flow_finish(request, *, provider_key: str, params) -> FlowResult:
             "This sign-in was not started here, or it was already used. Start again from "
             "Add connection (or Reconnect)."
         )
-    if not state or not secrets.compare_digest(str(state), str(pending["state"])):
+    # As bytes: compare_digest refuses str with non-ASCII characters (TypeError), and a
+    # forged state may hold any.
+    expected = str(pending["state"]).encode()
+    if not state or not secrets.compare_digest(str(state).encode(), expected):
         raise OAuthFlowError(
             "The answer from the provider does not match the sign-in started here (the "
             "state parameter is missing or different), so it was refused. Start again."

@@ -15,9 +15,10 @@ def connection_for_workspace(*, workspace: Workspace, connection_id: int) -> Con
 
 
 def flows_using_connection(*, connection: Connection) -> list:
-    """The flows that read from or write to this connection. There is no Flow model yet, so
-    none do; the flow feature fills this in, and every page that names flows uses it."""
-    return []
+    """The flows that read from or write to this connection (the sync app's flows, through
+    their foreign keys' reverse names: integrations does not import sync)."""
+    flows = [*connection.flows_out.all(), *connection.flows_in.all()]
+    return sorted(set(flows), key=lambda flow: flow.name)
 
 
 def connection_audits(*, connection: Connection, limit: int = 20) -> list[ConnectionAudit]:

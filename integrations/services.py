@@ -3,6 +3,7 @@ who, when and which fields changed; secrets appear by key name only, never by va
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from accounts.models import User, Workspace
@@ -211,4 +212,11 @@ def connection_delete(*, connection: Connection, actor: User | None = None) -> N
         action=ConnectionAudit.Action.DELETED,
         changes={"provider": connection.provider},
     )
-    connection.delete()
+    try:
+        connection.delete()
+    except ProtectedError as error:  # flows read from or write to it (sync.Flow: PROTECT)
+        names = ", ".join(sorted({str(flow) for flow in error.protected_objects}))
+        raise ValidationError(
+            f"Flows use this connection ({names}): delete them, or give them another "
+            "connection, first."
+        ) from None

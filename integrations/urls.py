@@ -8,7 +8,6 @@ urlpatterns = [
     path("webhooks/<str:provider>/", webhooks.receive, name="webhook-receive"),
     # One fixed callback per provider: it is the redirect URI registered with the provider's app.
     path("oauth/<str:provider>/callback/", wizard.oauth_callback, name="oauth-callback"),
-    path("w/<int:workspace_id>/flows/", views.flow_list, name="flow-list"),
     path("w/<int:workspace_id>/connections/", views.connection_list, name="connection-list"),
     path("w/<int:workspace_id>/connections/new/", wizard.connection_new, name="connection-new"),
     path(f"{C}/", views.connection_detail, name="connection-detail"),

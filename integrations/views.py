@@ -154,7 +154,11 @@ def connection_delete_confirm(request, workspace_id, connection_id):
     _, connection = _connection(request, workspace_id, connection_id, Role.EDITOR)
     if request.method == "POST":
         name = connection.name
-        connection_delete(connection=connection, actor=request.user)
+        try:
+            connection_delete(connection=connection, actor=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(_detail_url(connection))
         messages.success(request, f"Connection “{name}” deleted.")
         return redirect("integrations:connection-list", workspace_id=workspace_id)
     context = {"connection": connection, "flows": flows_using_connection(connection=connection)}
@@ -212,10 +216,3 @@ def connection_explorer_send(request, workspace_id, connection_id):
     context = _explorer_context(request, membership, connection, op, form, exchange)
     template = "_explorer_body.html" if request.htmx else "explorer.html"
     return render(request, f"integrations/{template}", context)
-
-
-@login_required
-def flow_list(request, workspace_id):
-    membership = workspace_access(request, workspace_id)
-    context = {"connections": connections_for_workspace(workspace=membership.workspace)}
-    return render(request, "integrations/flow_list.html", context)

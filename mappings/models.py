@@ -4,7 +4,7 @@ the sample records previews run on, and the mapping tests that guard it."""
 from django.conf import settings
 from django.db import models
 
-from integrations.providers.registry import provider_choices
+from integrations.providers.keys import provider_choices
 
 
 class Mapping(models.Model):

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from accounts.models import Workspace
 from integrations import jsonsafe
@@ -179,7 +180,13 @@ def mapping_update(
 
 
 def mapping_delete(*, mapping: Mapping) -> None:
-    mapping.delete()
+    try:
+        mapping.delete()
+    except ProtectedError as error:  # flows run it (sync.Flow: PROTECT)
+        names = ", ".join(sorted({str(flow) for flow in error.protected_objects}))
+        raise ValidationError(
+            f"Flows use this mapping ({names}): delete them, or give them another mapping, first."
+        ) from None
 
 
 def mapping_export(*, mapping: Mapping) -> str:

@@ -163,7 +163,11 @@ def mapping_settings(request, workspace_id, mapping_id):
 def mapping_delete(request, workspace_id, mapping_id):
     mapping = get_mapping(request, workspace_id, mapping_id, Role.EDITOR)
     if request.method == "POST":
-        services.mapping_delete(mapping=mapping)
+        try:
+            services.mapping_delete(mapping=mapping)
+        except ValidationError as error:
+            messages.error(request, " ".join(error_messages(error)))
+            return redirect("mappings:mapping-detail", workspace_id, mapping.pk)
         messages.success(request, f"Deleted the mapping “{mapping.name}”.")
         return redirect("mappings:mapping-list", workspace_id)
     return render(request, "mappings/mapping_delete.html", {"mapping": mapping})

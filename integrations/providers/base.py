@@ -36,6 +36,8 @@ class CredentialField:
     help_text: str = ""
     secret: bool = True  # secret fields are write-only: never rendered back into a form
     required: bool = True
+    # A name as the system shows it ("30 days", "Tax Exempt"), not a key: spaces are fine.
+    free_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,15 @@ class RecordAdapter(ABC):
 
     def list_deleted(self, cursor: Cursor) -> Iterator[tuple[DeletedRecord, Cursor]]:
         return iter(())
+
+    def estimate_total(self) -> int | None:
+        """How many records a full read would yield, from one cheap call, for progress and
+        ETAs; None when the system does not say. Only an estimate: records come and go."""
+        details = self.client.check().details or {}
+        for key in ("customers", "contacts", "total"):
+            if isinstance(details.get(key), int):
+                return details[key]
+        return None
 
     @abstractmethod
     def get(self, external_id: str) -> dict: ...

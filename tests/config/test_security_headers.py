@@ -76,7 +76,7 @@ def _owner_pages(workspace, mapping):
     return [
         reverse("integrations:connection-list", args=[ws]),
         reverse("integrations:connection-new", args=[ws]),
-        reverse("integrations:flow-list", args=[ws]),
+        reverse("sync:flow-list", args=[ws]),
         reverse("mappings:mapping-list", args=[ws]),
         reverse("mappings:mapping-detail", args=[ws, mapping.pk]),
         reverse("mappings:rule-new", args=[ws, mapping.pk]),

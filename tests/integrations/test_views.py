@@ -38,7 +38,7 @@ def test_list_for_viewer_has_no_add_button(viewer_client, workspace):
     assert "Ask an owner or editor" in body
 
 
-@pytest.mark.parametrize("name", ["connection-list", "connection-new", "flow-list"])
+@pytest.mark.parametrize("name", ["connection-list", "connection-new"])
 def test_workspace_pages_outsider_404_anonymous_login(client, outsider, workspace, name):
     url = _url(name, workspace=workspace)
     response = client.get(url)
@@ -362,6 +362,26 @@ def test_inline_validation_says_what_to_fix(editor_client, workspace):
     assert "e-mail address" in errors["credential_email"][0]
     assert "spaces or a line break" in errors["credential_api_key"][0]
     assert not Connection.objects.exists()
+
+
+def test_names_may_hold_spaces_where_keys_may_not(editor_client, workspace):
+    """Cin7's payment term and tax rule are names as its reference books spell them ("30
+    days", "Tax Exempt"): the sandbox's own defaults must not be refused as mangled keys."""
+    url = _url("connection-new", workspace=workspace) + "?provider=cin7"
+    response = editor_client.post(
+        url,
+        {
+            "name": "Cin7",
+            "setting_payment_term": "30 days",
+            "setting_tax_rule": "Tax Exempt",
+            "setting_price_tier": "Tier 1",
+            "credential_account_id": "43a8f0f3 8667",
+            "credential_application_key": "key",
+        },
+    )
+    errors = response.context["form"].errors
+    assert list(errors) == ["credential_account_id"]
+    assert "spaces or a line break" in errors["credential_account_id"][0]
 
 
 def test_edit_form_masks_saved_secrets(owner_client, connection):

@@ -99,10 +99,11 @@ def test_the_request_calls_nothing_and_the_worker_confirms(
     assert worker.enqueued == [row.pk]  # a row that needs an API call gets its own task
     worker.process_rows()
     row.refresh_from_db()
-    assert row.status == Status.PROCESSED and row.attempts == 1
+    # Confirmed, then handed to the flows: no flow reads this store, so it is ignored.
+    assert row.status == Status.IGNORED and row.attempts == 1
     assert row.confirmed_payload["customers"][0]["Email"] == record["Email"]
     assert _store_calls(control) == before + 1
-    assert WebhookEvent.objects.get().status == WebhookEvent.Status.PROCESSED
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.IGNORED
 
 
 def test_a_forged_delivery_is_stored_then_rejected_by_the_worker(
@@ -139,7 +140,7 @@ def test_connections_sharing_one_store_each_get_a_row(
 
     worker.process_events()
     worker.process_rows()
-    assert set(event.targets.values_list("status", flat=True)) == {Status.PROCESSED}
+    assert set(event.targets.values_list("status", flat=True)) == {Status.IGNORED}  # no flow
     for row in event.targets.all():
         assert row.confirmed_payload["customers"][0]["CustomerID"] == record["CustomerID"]
 
@@ -197,8 +198,8 @@ def test_rows_are_claimed_once(store_connection, worker):  # noqa: F811
     worker.process_rows([row.pk])
     row.refresh_from_db()
     event.refresh_from_db()
-    assert row.status == Status.PROCESSED and row.attempts == 1
-    assert event.status == WebhookEvent.Status.PROCESSED and event.attempts == 1
+    assert row.status == Status.IGNORED and row.attempts == 1  # no change in it, no flow
+    assert event.status == WebhookEvent.Status.IGNORED and event.attempts == 1
 
 
 def test_an_event_for_no_connection_is_ignored(db):

@@ -51,6 +51,7 @@ PROVIDER = Provider(
             "testing the connection suggests the account's default.",
             secret=False,
             required=False,
+            free_text=True,
         ),
         CredentialField(
             "account_receivable",
@@ -75,6 +76,7 @@ PROVIDER = Provider(
             "Exempt); testing the connection suggests the first sales tax rule.",
             secret=False,
             required=False,
+            free_text=True,
         ),
         CredentialField(
             "price_tier",
@@ -82,6 +84,7 @@ PROVIDER = Provider(
             "Optional: one of the price tier names under Settings → General Settings.",
             secret=False,
             required=False,
+            free_text=True,
         ),
         CredentialField(
             "webhook_auth",

@@ -72,6 +72,18 @@ def catalogue(connection=None) -> list[FieldSpec]:
                     extra={"write_only": True},
                 )
             )
+    specs.append(
+        FieldSpec(
+            "usergroups",
+            "User groups",
+            "object",
+            help_text=(
+                "The user's groups ({usergroup_id: {status}}). Not returned with the user: a "
+                "flow reads them from the user's groups and adds the user to new ones."
+            ),
+            extra={"supplied_by_sync": True},
+        )
+    )
     profile_fields = (connection.settings.get("profile_fields") if connection else None) or {}
     for field_id, label in sorted(profile_fields.items(), key=lambda item: str(item[0])):
         specs.append(

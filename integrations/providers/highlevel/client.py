@@ -7,8 +7,12 @@ GET /contacts/ deprecated, so it is only an endpoint-explorer operation (explore
 Facts and sources: docs/providers/highlevel.md.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
+
+from pydantic import BaseModel, ConfigDict
 
 from integrations.models import Connection
 from integrations.providers.base import AccountInfo
@@ -31,6 +35,9 @@ from integrations.providers.highlevel.schemas import (
 from integrations.providers.highlevel.transport import HighLevelTransport
 
 MAX_PAGE = 100  # the page size HighLevel's own examples use for POST /contacts/search
+# Contacts per POST /contacts/bulk/tags/update/{type}. The spec (UpdateTagsDTO) documents no
+# maximum, so this is our own cap, the same 100 as a search page: not a published limit.
+BULK_TAGS_MAX = 100
 # Version v3 spells the do-not-disturb channels in lower camel case (Contacts v3 spec). The
 # client speaks the 2021-07-28 names both ways, so callers see one shape under any version.
 DND_V3 = {
@@ -48,6 +55,27 @@ SEARCH_SORTS = {"date_added": "dateAdded", "date_updated": "dateUpdated"}
 
 def _id(value: str) -> str:
     return quote(str(value), safe="")
+
+
+class BulkTagsAnswer(BaseModel):
+    """201 of the bulk tags endpoint (UpdateTagsResponseDTO). The spec's schema makes each
+    `responses` item a string, its example (and live answers) an object
+    {contactId, message, type: "success"|"error", ...}: both are kept."""
+
+    model_config = ConfigDict(extra="allow")
+    succeded: bool | None = None  # sic: HighLevel's spelling
+    errorCount: float = 0
+    responses: list[Any] = []
+
+
+@dataclass
+class BulkTagsResult:
+    """What a (possibly chunked) bulk tag change did: the calls made and the contacts
+    HighLevel refused, by id, with its reason (when the answer names them)."""
+
+    calls: int = 0
+    error_count: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 class HighLevelClient:
@@ -273,6 +301,34 @@ class HighLevelClient:
         return TagChange.model_validate(
             self._write("DELETE", f"/contacts/{_id(contact_id)}/tags", {"tags": tags})
         )
+
+    def bulk_update_tags(
+        self, contact_ids: Iterable[str], tags: Iterable[str], *, remove: bool = False
+    ) -> BulkTagsResult:
+        """Add (or, with `remove`, take off) the same tags on many contacts, BULK_TAGS_MAX
+        contacts per call. A contact HighLevel refuses (unknown, another location) does not
+        fail the others: it is counted in `error_count` and named in `failed`.
+        Reference: https://highlevel.stoplight.io/docs/integrations/ (Contacts → Bulk →
+        "Update Contacts Tags", POST /contacts/bulk/tags/update/{type}, type add|remove)."""
+        ids = list(dict.fromkeys(str(i) for i in contact_ids if i))
+        wanted = list(dict.fromkeys(str(t) for t in tags if t))
+        result = BulkTagsResult()
+        if not ids or not wanted:
+            return result
+        path = f"/contacts/bulk/tags/update/{'remove' if remove else 'add'}"
+        for start in range(0, len(ids), BULK_TAGS_MAX):
+            body = {
+                "contacts": ids[start : start + BULK_TAGS_MAX],
+                "tags": wanted,
+                "locationId": self.location_id,
+            }
+            answer = BulkTagsAnswer.model_validate(self._write("POST", path, body))
+            result.calls += 1
+            result.error_count += int(answer.errorCount or 0)
+            for item in answer.responses:
+                if isinstance(item, dict) and item.get("type") == "error":
+                    result.failed[str(item.get("contactId"))] = str(item.get("message") or "")
+        return result
 
     def list_custom_fields(self) -> list[CustomField]:
         fields = (

@@ -75,6 +75,16 @@ CONTACT_FIELDS = (
     FieldSpec("followers", "Follower user IDs", "list", read_only=True),
     FieldSpec("dateAdded", "Created", "datetime", read_only=True),
     FieldSpec("dateUpdated", "Last updated", "datetime", read_only=True),
+    FieldSpec(
+        "notes",
+        "Notes",
+        "list",
+        help_text=(
+            "The contact's notes, one entry per note. Not a field of the contact itself: a "
+            "flow reads them from the contact's notes and writes new entries as new notes."
+        ),
+        extra={"supplied_by_sync": True},
+    ),
 )
 # HighLevel's custom field dataType -> FieldSpec.type.
 CUSTOM_FIELD_TYPES = {

@@ -87,6 +87,9 @@ class ContactChildAdapter(HighLevelAdapter):
     input_model: ClassVar[type[BaseModel]]
     events: ClassVar[dict[str, ChangeAction]]
 
+    def estimate_total(self) -> int | None:
+        return None  # HighLevel counts contacts, not their tasks or notes
+
     # client calls, by contact id
     def _list(self, contact_id: str) -> list: ...
     def _get(self, contact_id: str, child_id: str): ...

@@ -87,6 +87,9 @@ class Shift4ShopCustomers(RecordAdapter):
     def cursor_from_json(self, data) -> Shift4ShopCursor:
         return cursors.cursor_from_json(Shift4ShopCursor, data)
 
+    def estimate_total(self) -> int | None:
+        return self.client.count_customers()
+
     def list_changed(self, cursor: cursors.Cursor) -> cursors.Reading:
         if not isinstance(cursor, Shift4ShopCursor):
             raise cursors.CursorError("This is not a Shift4Shop cursor.")

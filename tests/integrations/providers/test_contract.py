@@ -85,6 +85,12 @@ def test_a_full_read_yields_every_record_once(harness, adapter):
     assert again == []
 
 
+def test_the_total_is_estimated_or_honestly_unknown(harness, adapter):
+    records, _ = read(adapter, adapter.new_cursor())
+    total = adapter.estimate_total()
+    assert total is None or total == len(records)
+
+
 def test_a_change_is_read_once_then_not_again(harness, adapter):
     _, cursor = read(adapter, adapter.new_cursor())
     target = adapter.create(harness.new_payload(next(_numbers)))
@@ -131,7 +137,10 @@ def test_changes_made_during_a_read_are_not_lost(harness, adapter):
     for external_id in again:
         assert adapter.get(external_id) in records
     deleted = {record.external_id for record, _ in adapter.list_deleted(end)}
-    assert deleted <= {gone}
+    # Only this test's records count: the sandbox is shared by the module, and a deletion an
+    # earlier test made may still be inside the deleted list's look-back window.
+    still_there = (set(order) - {gone}) | {created}
+    assert not deleted & still_there
 
 
 def test_reading_past_the_last_page_ends_cleanly(harness, connection):

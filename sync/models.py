@@ -1,0 +1,244 @@
+"""Flows and what they leave behind: runs, per-record outcomes, links, cursors, the queue of
+changes waiting to be applied (with its retries and dead letters).
+
+State lives here, never in a worker's memory: a run that dies resumes from its cursor and
+its links, and the same change delivered twice is recognised by the link's hash.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+
+class Flow(models.Model):
+    """Keep one object type of a source connection in step with a target connection."""
+
+    class Mode(models.TextChoices):
+        TEST = "test", "Test (dry run: nothing is written)"
+        LIVE = "live", "Live"
+
+    class DeletePolicy(models.TextChoices):
+        PROPAGATE = "propagate", "Delete in the target too"
+        ARCHIVE = "archive", "Archive in the target (tag, close tasks, add a note)"
+        IGNORE = "ignore", "Ignore deletes"
+
+    class MatchBy(models.TextChoices):
+        EMAIL_THEN_PHONE = "email_then_phone", "E-mail, then phone"
+        EMAIL = "email", "E-mail only"
+        PHONE = "phone", "Phone only"
+
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="flows"
+    )
+    name = models.CharField(max_length=100)
+    source_connection = models.ForeignKey(
+        "integrations.Connection", on_delete=models.PROTECT, related_name="flows_out"
+    )
+    target_connection = models.ForeignKey(
+        "integrations.Connection", on_delete=models.PROTECT, related_name="flows_in"
+    )
+    object_type = models.CharField(max_length=20, default="contact")
+    mapping = models.ForeignKey("mappings.Mapping", on_delete=models.PROTECT, related_name="flows")
+    # Triggers: any mix. Webhooks (when the source sends them), polling every N minutes with
+    # the source adapter's cursor, a daily schedule, and "Run now" (always there).
+    trigger_webhook = models.BooleanField(default=True)
+    poll_minutes = models.PositiveIntegerField(null=True, blank=True)
+    schedule_time = models.TimeField(null=True, blank=True)
+    schedule_timezone = models.CharField(max_length=64, default="UTC")
+    # What to do per record beyond writing the mapped payload (sync/actions.py validates).
+    actions = models.JSONField(default=list, blank=True)
+    delete_policy = models.CharField(
+        max_length=20, choices=DeletePolicy.choices, default=DeletePolicy.IGNORE
+    )
+    match_by = models.CharField(
+        max_length=20, choices=MatchBy.choices, default=MatchBy.EMAIL_THEN_PHONE
+    )
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.TEST)
+    enabled = models.BooleanField(default=True)
+    paused_reason = models.TextField(blank=True, default="")
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_scheduled_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="unique_flow")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_live(self) -> bool:
+        return self.mode == self.Mode.LIVE
+
+
+class Run(models.Model):
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", "Run now"
+        WEBHOOK = "webhook", "Webhook"
+        POLL = "poll", "Polling"
+        SCHEDULE = "schedule", "Schedule"
+        RETRY = "retry", "Retry"
+        REPLAY = "replay", "Replay"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Partly failed"  # some records failed: never "succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        WAITING = "waiting", "Waiting for budget"  # a backfill spread over days
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="runs")
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    # At most one run of a flow holds this (a database constraint): starting another fails.
+    in_flight = models.BooleanField(default=True)
+    mapping_version = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(null=True, blank=True)  # None: not known yet
+    processed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    deleted = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    api_calls = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True, default="")
+    eta_seconds = models.PositiveIntegerField(null=True, blank=True)
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    resume_after = models.DateTimeField(null=True, blank=True)  # WAITING: when budget returns
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["flow"], condition=Q(in_flight=True), name="one_run_in_flight_per_flow"
+            )
+        ]
+        indexes = [models.Index(fields=["flow", "-queued_at"])]
+        ordering = ["-queued_at"]
+
+    def __str__(self) -> str:
+        return f"{self.flow} #{self.pk} {self.status}"
+
+
+class RunItem(models.Model):
+    """What happened to one record in one run, with the per-field diff."""
+
+    class Outcome(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        UNCHANGED = "unchanged", "Unchanged"
+        SKIPPED = "skipped", "Skipped by condition"
+        DELETED = "deleted", "Deleted"
+        ARCHIVED = "archived", "Archived"
+        FAILED = "failed", "Failed"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="items")
+    source_id = models.CharField(max_length=200)
+    target_id = models.CharField(max_length=200, blank=True, default="")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    # [{"field", "before", "after"}] as the mapping engine reports its changes.
+    diff = models.JSONField(default=list, blank=True)
+    reason = models.TextField(blank=True, default="")  # skip reason or error message
+    error_kind = models.CharField(max_length=30, blank=True, default="")
+    mapping_version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "outcome"])]
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.outcome}"
+
+
+class RecordLink(models.Model):
+    """Source record <-> target record for one flow, with the hashes of what was last seen
+    and written, so a re-delivery is a no-op and unchanged records cost no write."""
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="links")
+    source_id = models.CharField(max_length=200)
+    target_id = models.CharField(max_length=200)
+    source_hash = models.CharField(max_length=40, blank=True, default="")
+    target_hash = models.CharField(max_length=40, blank=True, default="")
+    last_run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)  # the source record was deleted
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["flow", "source_id"], name="unique_link_source"),
+            models.UniqueConstraint(fields=["flow", "target_id"], name="unique_link_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} ↔ {self.target_id}"
+
+
+class SyncCursor(models.Model):
+    """Where a flow's reads of its source stopped: saved in the same transaction as the
+    records it covers."""
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="cursors")
+    name = models.CharField(max_length=30, default="changes")  # "changes", "deleted"
+    value = models.JSONField(default=dict)
+    advanced_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["flow", "name"], name="unique_cursor_per_flow")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.flow} {self.name}"
+
+
+class PendingChange(models.Model):
+    """A change waiting to be applied: from a webhook, a failed record of a run, a replay.
+    Pending ones collapse per source record (the newest is read when applied). Failed ones
+    wait for their next retry (`not_before`); spent ones are dead letters."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        DEAD = "dead", "Dead letter"
+
+    class Origin(models.TextChoices):
+        WEBHOOK = "webhook", "Webhook"
+        RETRY = "retry", "Retry of a failed record"
+        REPLAY = "replay", "Replay"
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="pending_changes")
+    source_id = models.CharField(max_length=200)
+    action = models.CharField(max_length=20, default="updated")  # created/updated/deleted
+    origin = models.CharField(max_length=20, choices=Origin.choices, default=Origin.WEBHOOK)
+    event_id = models.CharField(max_length=200, blank=True, default="")
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    not_before = models.DateTimeField(null=True, blank=True)
+    # A create that timed out may have happened: look the record up before creating again.
+    create_uncertain = models.BooleanField(default=False)
+    last_error = models.TextField(blank=True, default="")
+    error_kind = models.CharField(max_length=30, blank=True, default="")
+    received_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["flow", "source_id"],
+                condition=Q(status="pending"),
+                name="one_pending_change_per_record",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "not_before"])]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.action} {self.status}"

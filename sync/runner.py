@@ -1,0 +1,584 @@
+"""Running a flow: read what changed, map it, decide, write, and record every outcome.
+
+Records are read page by page through the source's record adapter and handled in batches;
+each batch commits its run items, links and the source cursor in one transaction, so a
+worker that dies loses at most a batch of bookkeeping — and the writes it had made are found
+again on resume (HighLevel's upsert, or find-by-identity before creating), never doubled.
+Decisions come from sync/engine (pure); this module does the I/O.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from integrations.errors import (
+    AuthError,
+    IntegrationError,
+    MissingScopeError,
+    NotFoundError,
+    RateLimitedError,
+    TransientError,
+    ValidationFailedError,
+)
+from integrations.providers.base import Identity, RecordAdapter
+from integrations.providers.registry import adapter_for, get_provider
+from mappings import engine
+from mappings.checks import engine_options, full_spec
+from sync import actions
+from sync.engine.decide import (
+    Action,
+    Decision,
+    Outcome,
+    choose_match,
+    decide_delete,
+    decide_write,
+    record_hash,
+    unchanged_since_last_sync,
+)
+from sync.engine.schedule import eta_seconds, next_retry, run_status
+from sync.models import Flow, PendingChange, RecordLink, Run, RunItem, SyncCursor
+
+logger = logging.getLogger(__name__)
+
+BATCH = 50  # records per committed batch
+STALE_AFTER = timedelta(minutes=10)  # a running run without a heartbeat this long is dead
+LINK_FIELDS = ["target_id", "source_hash", "target_hash", "last_run", "synced_at", "deleted_at"]
+
+
+class RunRefused(Exception):
+    """A run that may not start; the message says why."""
+
+
+def error_kind(error: BaseException) -> str:
+    if isinstance(error, RateLimitedError):
+        return "rate_limited"
+    if isinstance(error, TransientError):
+        return "transient"
+    if isinstance(error, MissingScopeError):
+        return "scope"
+    if isinstance(error, AuthError):
+        return "auth"
+    if isinstance(error, NotFoundError):
+        return "not_found"
+    if isinstance(error, ValidationFailedError):
+        return "validation"
+    if isinstance(error, IntegrationError):
+        return "rejected"
+    return "internal"
+
+
+# --- starting ---------------------------------------------------------------------------------
+def run_start(*, flow: Flow, trigger: str, dry_run: bool | None = None) -> Run:
+    """Queue a run; refused while another run of the flow is in flight (a database
+    constraint decides, so two starts at once cannot both win)."""
+    if dry_run is None:
+        dry_run = not flow.is_live
+    if not dry_run and not flow.is_live:
+        raise RunRefused("This flow is in test mode: it can only dry-run. Switch it to live.")
+    if not flow.enabled:
+        why = f": {flow.paused_reason}" if flow.paused_reason else ""
+        raise RunRefused(f"This flow is paused{why}.")
+    try:
+        with transaction.atomic():
+            return Run.objects.create(
+                flow=flow,
+                trigger=trigger,
+                dry_run=dry_run,
+                in_flight=True,
+                mapping_version=flow.mapping.version,
+            )
+    except IntegrityError:
+        raise RunRefused(
+            "Another run of this flow is in progress: wait for it to finish."
+        ) from None
+
+
+def runs_reset_stale(*, now=None) -> int:
+    """Beat: runs whose worker stopped reporting are requeued from their cursor."""
+    now = now or timezone.now()
+    stale = Run.objects.filter(status=Run.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+    return stale.update(status=Run.Status.QUEUED, message="Resumed after its worker stopped.")
+
+
+# --- the work -----------------------------------------------------------------------------------
+@dataclass
+class Batch:
+    items: list[RunItem] = field(default_factory=list)
+    links: dict[str, RecordLink] = field(default_factory=dict)
+    retries: list[tuple[str, str, str, bool, str]] = field(default_factory=list)
+    # target id -> (tags added, tags removed, source id): tag-only updates of HighLevel
+    # contacts, written together through the bulk tags endpoint when the batch commits.
+    tags: dict[str, tuple[set, set, str]] = field(default_factory=dict)
+    api_calls: int = 0
+
+
+class FlowRunner:
+    """One run of one flow. `execute()` is all a task calls."""
+
+    def __init__(self, run: Run, *, source: RecordAdapter | None = None, target=None):
+        self.run = run
+        self.flow = run.flow
+        self.dry_run = run.dry_run
+        self.source = source or adapter_for(self.flow.source_connection, self.flow.object_type)
+        self.target = target or adapter_for(self.flow.target_connection, self.flow.object_type)
+        target_provider = get_provider(self.flow.target_connection.provider)
+        self.target_caps = target_provider.capabilities
+        mapping = self.flow.mapping
+        self.mapping_version = mapping.version
+        spec = full_spec(mapping)
+        self.mapping = engine.compile_mapping(spec, options=engine_options(mapping))
+        used = engine.used_fields(spec)
+        self.reads, self.writes = used["source"], used["target"]
+        self.source_provider = self.flow.source_connection.provider
+        self.target_provider = self.flow.target_connection.provider
+        self.links: dict[str, RecordLink] = {}
+
+    # -- entry ----------------------------------------------------------------------------
+    def execute(self, records: Iterable[tuple[str, dict | None, str]] | None = None) -> Run:
+        """Run over `records` ((source id, record or None for deleted, action)), or over what
+        changed since the flow's cursor when None."""
+        run = self.run
+        if not self.dry_run and not self.flow.mapping.is_healthy:
+            return self._finish(
+                Run.Status.FAILED,
+                "The mapping has problems, so nothing was written: open it and fix them.",
+            )
+        Run.objects.filter(pk=run.pk).update(
+            status=Run.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
+        )
+        try:
+            if records is None:
+                self._run_changes()
+            else:
+                self._run_records(records)
+        except (AuthError, MissingScopeError) as error:
+            return self._finish(Run.Status.FAILED, f"{error} Reconnect, then run again.")
+        except IntegrationError as error:
+            return self._finish(Run.Status.FAILED, f"Reading failed: {error}")
+        run.refresh_from_db()
+        status = run_status(processed=run.processed, failed=run.failed)
+        return self._finish(status, "")
+
+    def _finish(self, status: str, message: str) -> Run:
+        Run.objects.filter(pk=self.run.pk).update(
+            status=status,
+            message=message,
+            in_flight=False,
+            finished_at=timezone.now(),
+            eta_seconds=0,
+        )
+        self.run.refresh_from_db()
+        return self.run
+
+    # -- reading ------------------------------------------------------------------------------
+    def _saved_cursor(self, name: str):
+        row = SyncCursor.objects.filter(flow=self.flow, name=name).first()
+        if row is None or not row.value:
+            return self.source.new_cursor()
+        return self.source.cursor_from_json(row.value)
+
+    def _run_changes(self) -> None:
+        cursor = self._saved_cursor("changes")
+        if cursor == self.source.new_cursor():  # a full read: say how much is coming
+            with contextlib.suppress(IntegrationError):
+                Run.objects.filter(pk=self.run.pk).update(total=self.source.estimate_total())
+        reading = self.source.list_changed(cursor)
+        batch, cursor = Batch(), None
+        for record, cursor in self._prefetching(reading, lambda step: self.source.id_of(step[0])):
+            self._handle(batch, self.source.id_of(record), record, "updated")
+            if len(batch.items) >= BATCH:
+                self._commit(batch, cursor_name="changes", cursor=cursor)
+                batch = Batch()
+        self._commit(batch, cursor_name="changes", cursor=reading.cursor)
+        deleted_batch, after = Batch(), reading.cursor
+        deletions = self._prefetching(
+            self.source.list_deleted(reading.cursor), lambda step: step[0].external_id
+        )
+        for deleted, after in deletions:  # noqa: B007
+            self._handle(deleted_batch, deleted.external_id, None, "deleted")
+        if deleted_batch.items or after is not reading.cursor:
+            self._commit(deleted_batch, cursor_name="changes", cursor=after)
+
+    def _run_records(self, records: Iterable[tuple[str, dict | None, str]]) -> None:
+        batch = Batch()
+        for source_id, record, action in self._prefetching(records, lambda step: step[0]):
+            self._handle(batch, source_id, record, action)
+            if len(batch.items) >= BATCH:
+                self._commit(batch)
+                batch = Batch()
+        self._commit(batch)
+
+    def _prefetching(self, steps: Iterable, source_id_of) -> Iterator:
+        """`steps` as they come, with the links of each next BATCH of them read in one query
+        instead of one query per record."""
+        steps = iter(steps)
+        while chunk := list(itertools.islice(steps, BATCH)):
+            wanted = {str(source_id_of(step)) for step in chunk} - self.links.keys()
+            if wanted:
+                self.links.update(dict.fromkeys(wanted))
+                found = RecordLink.objects.filter(flow=self.flow, source_id__in=wanted)
+                self.links.update((link.source_id, link) for link in found)
+            yield from chunk
+
+    # -- one record ------------------------------------------------------------------------
+    def _link(self, source_id: str) -> RecordLink | None:
+        if source_id not in self.links:
+            self.links[source_id] = RecordLink.objects.filter(
+                flow=self.flow, source_id=source_id
+            ).first()
+        return self.links[source_id]
+
+    def _handle(self, batch: Batch, source_id: str, record: dict | None, action: str) -> None:
+        link = self._link(source_id)
+        try:
+            if record is None and action == "deleted":
+                decision = self._decide_delete(link)
+            else:
+                if record is None:
+                    record = self._read_now(source_id)  # a thin webhook: read it now
+                if record is not None:
+                    record = actions.source_with_extras(
+                        self.source_provider, self.source, record, self.reads
+                    )
+                decision = (
+                    self._decide_delete(link)
+                    if record is None
+                    else self._decide(source_id, record, link)
+                )
+            target_id, outcome = self._apply(decision, source_id, record, batch)
+        except Exception as error:  # one bad record must not stop the run
+            kind = error_kind(error)
+            if kind == "internal":
+                logger.exception("Flow %s record %s failed", self.flow.pk, source_id)
+            uncertain = kind in ("transient", "rate_limited") and link is None
+            batch.retries.append((source_id, action, kind, uncertain, str(error)))
+            self._item(
+                batch,
+                source_id,
+                link.target_id if link else "",
+                Outcome.FAILED,
+                reason=str(error) or type(error).__name__,
+                error_kind=kind,
+            )
+            return
+        self._item(batch, source_id, target_id, outcome, decision)
+        if not self.dry_run and outcome in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED):
+            batch.links[source_id] = self._new_link(link, source_id, target_id, record, decision)
+        elif not self.dry_run and outcome in (Outcome.DELETED, Outcome.ARCHIVED) and link:
+            link.deleted_at = timezone.now()
+            batch.links[source_id] = link
+
+    def _read_now(self, source_id: str) -> dict | None:
+        """The record as the source has it now (the newest state wins), or None if it was
+        deleted since the change was announced."""
+        try:
+            return self.source.get(source_id)
+        except NotFoundError:
+            return None
+
+    def _decide(self, source_id: str, record: dict, link: RecordLink | None) -> Decision:
+        source_hash = record_hash(record)
+        if link and unchanged_since_last_sync(source_hash, link.source_hash):
+            return Decision(Action.NOTHING, Outcome.UNCHANGED, link.target_id)
+        current, target_id = None, ""
+        if link:
+            try:
+                current = self.target.get(link.target_id)
+                target_id = link.target_id
+            except NotFoundError:
+                current = None  # deleted in the target since: write it again
+        can_upsert = self.target_caps.upsert and current is None
+        if current is None and (not can_upsert or self.dry_run):
+            target_id, current = self._match(record)
+            can_upsert = can_upsert and current is None
+        current = actions.current_with_extras(
+            self.target_provider, self.target, target_id, current, self.writes
+        )
+        result = self.mapping.apply(record, current=current)
+        return decide_write(
+            result, target_id=target_id, exists=current is not None, can_upsert=can_upsert
+        )
+
+    def _match(self, record: dict) -> tuple[str, dict | None]:
+        identity = self.source.identity_of(record)
+        match_by = self.flow.match_by
+        if match_by == Flow.MatchBy.EMAIL:
+            identity = Identity(email=identity.email)
+        elif match_by == Flow.MatchBy.PHONE:
+            identity = Identity(phone=identity.phone)
+        if not identity:
+            return "", None
+        found = self.target.find(identity)
+        target_id, problem = choose_match([self.target.id_of(r) for r in found])
+        if problem:
+            raise ValidationFailedError(problem)
+        if not target_id:
+            return "", None
+        current = next(r for r in found if self.target.id_of(r) == target_id)
+        return target_id, current
+
+    def _decide_delete(self, link: RecordLink | None) -> Decision:
+        return decide_delete(
+            policy=self.flow.delete_policy,
+            target_id=link.target_id if link and not link.deleted_at else "",
+            delete_mode=self.target_caps.delete_mode.value,
+            can_archive=actions.can_archive(self.flow.target_connection.provider),
+        )
+
+    def _apply(self, decision: Decision, source_id: str, record, batch: Batch):
+        """Carry the decision out (or, in a dry run, say what would happen)."""
+        if decision.action is Action.NOTHING:
+            return decision.target_id, decision.outcome
+        if decision.action in (Action.DELETE, Action.DEACTIVATE, Action.ARCHIVE):
+            outcome = Outcome.ARCHIVED if decision.action is Action.ARCHIVE else Outcome.DELETED
+            if not self.dry_run:
+                batch.api_calls += self._delete(decision)
+            return decision.target_id, outcome
+        payload, extras = actions.split_payload(self.target_provider, decision.payload)
+        if self.dry_run:
+            created = decision.action in (Action.CREATE, Action.UPSERT)
+            return decision.target_id, Outcome.CREATED if created else Outcome.UPDATED
+        tags = self._tags_only(decision)
+        if tags is not None:  # written with the batch, many contacts per call
+            batch.tags[decision.target_id] = (*tags, source_id)
+            return decision.target_id, Outcome.UPDATED
+        if decision.action is Action.UPSERT:
+            result = self.target.upsert(payload)
+            target_id = self.target.id_of(result.record)
+            outcome = Outcome.CREATED if result.created else Outcome.UPDATED
+        elif decision.action is Action.CREATE:
+            target_id = self.target.id_of(self.target.create(payload))
+            outcome = Outcome.CREATED
+        else:
+            target_id = decision.target_id
+            self.target.update(target_id, payload)
+            outcome = Outcome.UPDATED
+        batch.api_calls += 1 + actions.after_write(
+            self.flow,
+            self.target,
+            target_id,
+            outcome,
+            record,
+            extras,
+            written=payload,
+            source_adapter=self.source,
+        )
+        return target_id, outcome
+
+    def _tags_only(self, decision: Decision) -> tuple[set, set] | None:
+        """(added, removed) when an update of a HighLevel contact changes nothing but its
+        tags and the flow has no actions to run after it; else None."""
+        if (
+            decision.action is not Action.UPDATE
+            or self.target_provider != "highlevel"
+            or self.flow.actions
+            or {row["field"] for row in decision.diff} != {"tags"}
+        ):
+            return None
+        row = decision.diff[0]
+        before = {str(t) for t in (row["before"] or [])}
+        after = {str(t) for t in (row["after"] or [])}
+        return after - before, before - after
+
+    def _delete(self, decision: Decision) -> int:
+        if decision.action is Action.ARCHIVE:
+            return actions.archive(self.flow, self.target, decision.target_id)
+        if decision.action is Action.DEACTIVATE:
+            self.target.deactivate(decision.target_id)
+        else:
+            with contextlib.suppress(NotFoundError):  # already gone: the goal is met
+                self.target.delete(decision.target_id)
+        return 1
+
+    # -- bookkeeping ----------------------------------------------------------------------------
+    def _item(
+        self, batch, source_id, target_id, outcome, decision=None, *, reason="", error_kind=""
+    ):
+        batch.items.append(
+            RunItem(
+                run=self.run,
+                source_id=source_id,
+                target_id=target_id or "",
+                outcome=outcome,
+                diff=decision.diff if decision else [],
+                reason=reason or (decision.reason if decision else ""),
+                error_kind=error_kind or (decision.error_kind if decision else ""),
+                mapping_version=self.mapping_version,
+            )
+        )
+
+    def _new_link(self, link, source_id, target_id, record, decision) -> RecordLink:
+        link = link or RecordLink(flow=self.flow, source_id=source_id)
+        link.target_id = target_id
+        link.source_hash = record_hash(record)
+        if decision.payload:
+            link.target_hash = record_hash(decision.payload)
+        link.last_run = self.run
+        link.synced_at = timezone.now()
+        link.deleted_at = None
+        self.links[source_id] = link
+        return link
+
+    def _eta(self, just_done: int) -> int | None:
+        """Seconds left: the remaining records at the slower of the pace so far and what the
+        target's rate budget allows."""
+        run = Run.objects.only("total", "processed", "started_at").get(pk=self.run.pk)
+        if run.total is None or run.started_at is None:
+            return None
+        done = run.processed + just_done
+        elapsed = max((timezone.now() - run.started_at).total_seconds(), 0.001)
+        pace = done / elapsed
+        allowed = _budget_pace(self.target_caps)
+        pace = min(pace, allowed) if allowed else pace
+        return eta_seconds(
+            remaining=max(run.total - done, 0), calls_per_record=1, calls_per_second=pace
+        )
+
+    def _write_tags(self, batch: Batch) -> None:
+        """The batch's tag-only changes in as few bulk calls as there are distinct changes;
+        contacts HighLevel refused become failed records, retried like any other."""
+        if not batch.tags:
+            return
+        failed: dict[str, str] = {}
+        changes = {tid: (added, removed) for tid, (added, removed, _) in batch.tags.items()}
+        try:
+            batch.api_calls += actions.bulk_tag_changes(self.target, changes, failed=failed)
+        except IntegrationError as error:
+            failed = {tid: str(error) for tid in changes}
+            kind = error_kind(error)
+        else:
+            kind = "rejected"
+        for item in batch.items:
+            if item.target_id in failed and item.target_id in batch.tags:
+                item.outcome, item.reason, item.error_kind = "failed", failed[item.target_id], kind
+                batch.links.pop(item.source_id, None)
+                self.links.pop(item.source_id, None)
+                batch.retries.append((item.source_id, "updated", kind, False, item.reason))
+
+    def _commit(self, batch: Batch, *, cursor_name: str = "", cursor=None) -> None:
+        if not self.dry_run:
+            self._write_tags(batch)
+        counts = {o.value: 0 for o in Outcome}
+        for item in batch.items:
+            counts[item.outcome] += 1
+        with transaction.atomic():
+            RunItem.objects.bulk_create(batch.items)
+            if not self.dry_run:
+                # Two queries a batch, not one a record.
+                new = [link for link in batch.links.values() if link.pk is None]
+                known = [link for link in batch.links.values() if link.pk is not None]
+                RecordLink.objects.bulk_create(new)
+                RecordLink.objects.bulk_update(known, LINK_FIELDS)
+                for source_id, action, kind, uncertain, message in batch.retries:
+                    pending_change_retry(
+                        flow=self.flow,
+                        source_id=source_id,
+                        action=action,
+                        error_kind=kind,
+                        create_uncertain=uncertain,
+                        message=message,
+                    )
+                if cursor_name and cursor is not None:
+                    SyncCursor.objects.update_or_create(
+                        flow=self.flow, name=cursor_name, defaults={"value": cursor.to_json()}
+                    )
+            Run.objects.filter(pk=self.run.pk).update(
+                eta_seconds=self._eta(len(batch.items)),
+                processed=F("processed") + len(batch.items),
+                created=F("created") + counts["created"],
+                updated=F("updated") + counts["updated"],
+                unchanged=F("unchanged") + counts["unchanged"],
+                skipped=F("skipped") + counts["skipped"],
+                deleted=F("deleted") + counts["deleted"] + counts["archived"],
+                failed=F("failed") + counts["failed"],
+                api_calls=F("api_calls") + batch.api_calls,
+                heartbeat_at=timezone.now(),
+            )
+        # Committed: later batches find these links in the database. Holding every link
+        # of the run would grow with it (100,000 records, 100,000 links in memory).
+        self.links.clear()
+
+
+def _budget_pace(capabilities) -> float:
+    """Records per second the target's rate limit allows at about one call per record."""
+    limit = capabilities.rate_limit
+    return limit.requests / limit.window_seconds if limit else 0.0
+
+
+def pending_change_retry(
+    *,
+    flow: Flow,
+    source_id: str,
+    action: str,
+    error_kind: str,
+    create_uncertain: bool,
+    message: str,
+) -> PendingChange:
+    """A record that failed: retried later on the slow schedule, or a dead letter now when
+    the error will not go away by itself (validation, scope, mapping)."""
+    change = (
+        PendingChange.objects.filter(flow=flow, source_id=source_id)
+        .exclude(status=PendingChange.Status.DONE)
+        .order_by("-pk")
+        .first()
+    )
+    if change is None:
+        change = PendingChange(flow=flow, source_id=source_id, origin=PendingChange.Origin.RETRY)
+    change.action = action
+    change.attempts += 1
+    change.last_error = message[:2000]
+    change.error_kind = error_kind
+    change.create_uncertain = change.create_uncertain or create_uncertain
+    wait = next_retry(change.attempts, error_kind)
+    if wait is None:
+        change.status = PendingChange.Status.DEAD
+        change.not_before = None
+    else:
+        change.status = PendingChange.Status.PENDING
+        change.not_before = timezone.now() + wait
+    change.save()
+    return change
+
+
+def run_execute(*, run_id: int) -> Run:
+    run = Run.objects.select_related(
+        "flow__source_connection", "flow__target_connection", "flow__mapping"
+    ).get(pk=run_id)
+    if run.status not in (Run.Status.QUEUED, Run.Status.WAITING):
+        return run
+    return FlowRunner(run).execute()
+
+
+def run_changes(*, run_id: int, change_ids: list[int]) -> Run:
+    """Apply pending changes (webhooks, retries, replays): each re-read from the source,
+    so the newest state wins however the deliveries were ordered."""
+    run = Run.objects.select_related(
+        "flow__source_connection", "flow__target_connection", "flow__mapping"
+    ).get(pk=run_id)
+    changes = list(PendingChange.objects.filter(pk__in=change_ids).order_by("pk"))
+
+    def records() -> Iterator[tuple[str, dict | None, str]]:
+        for change in changes:
+            yield change.source_id, None, change.action
+
+    runner = FlowRunner(run)
+    result = runner.execute(records())
+    failed = set(
+        RunItem.objects.filter(run=run, outcome=RunItem.Outcome.FAILED).values_list(
+            "source_id", flat=True
+        )
+    )
+    done = [c.pk for c in changes if c.source_id not in failed]
+    PendingChange.objects.filter(pk__in=done).update(
+        status=PendingChange.Status.DONE, last_error="", error_kind=""
+    )
+    return result

@@ -1,0 +1,218 @@
+"""Writing flows: create, edit, go live (only with a healthy mapping), pause, resume."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Workspace
+from integrations.models import Connection
+from integrations.providers.registry import get_provider
+from mappings.checks import mapping_ready_for_live
+from mappings.models import Mapping
+from mappings.services import mapping_create
+from sync import actions
+from sync.models import Flow, PendingChange
+
+FLOW_FIELDS = (
+    "name",
+    "source_connection",
+    "target_connection",
+    "object_type",
+    "mapping",
+    "trigger_webhook",
+    "poll_minutes",
+    "schedule_time",
+    "schedule_timezone",
+    "actions",
+    "delete_policy",
+    "match_by",
+)
+
+
+def flow_problems(flow: Flow) -> dict[str, list[str]]:
+    """Why a flow cannot be saved as it is, per field, in words that say what to fix."""
+    problems: dict[str, list[str]] = {}
+
+    def add(field: str, message: str) -> None:
+        problems.setdefault(field, []).append(message)
+
+    source, target, mapping = flow.source_connection, flow.target_connection, flow.mapping
+    workspace_id = flow.workspace_id
+    for field, connection in (("source_connection", source), ("target_connection", target)):
+        if connection is not None and connection.workspace_id != workspace_id:
+            add(field, "Choose a connection of this workspace.")
+    if source is not None and target is not None and source.pk == target.pk:
+        add("target_connection", "The target must be another connection than the source.")
+    if mapping is not None:
+        if mapping.workspace_id != workspace_id:
+            add("mapping", "Choose a mapping of this workspace.")
+        if source is not None and mapping.source_provider != source.provider:
+            add("mapping", f"This mapping reads {mapping.source_provider}, not {source.provider}.")
+        if target is not None and mapping.target_provider != target.provider:
+            add("mapping", f"This mapping writes {mapping.target_provider}, not {target.provider}.")
+    if source is not None:
+        provider = get_provider(source.provider)
+        if flow.object_type not in {str(t) for t in provider.adapters}:
+            add("object_type", f"{provider.name} has no {flow.object_type} records to sync.")
+        if flow.trigger_webhook and not provider.capabilities.sends_webhooks:
+            add("trigger_webhook", f"{provider.name} sends no webhooks: poll it instead.")
+    if (
+        flow.delete_policy == Flow.DeletePolicy.ARCHIVE
+        and target is not None
+        and not actions.can_archive(target.provider)
+    ):
+        add(
+            "delete_policy",
+            f"{get_provider(target.provider).name} records cannot be archived: choose to "
+            "delete them too, or to ignore deletes.",
+        )
+    if flow.poll_minutes is not None and not 1 <= flow.poll_minutes <= 24 * 60:
+        add("poll_minutes", "Poll every 1 to 1,440 minutes.")
+    for message in actions.actions_problems(
+        flow.actions, target.provider if target else "", source.provider if source else ""
+    ):
+        add("actions", message)
+    return problems
+
+
+@transaction.atomic
+def flow_create(*, workspace: Workspace, **fields) -> Flow:
+    """A new flow starts in test mode: it can only dry-run until it goes live."""
+    flow = Flow(workspace=workspace, mode=Flow.Mode.TEST, **fields)
+    problems = flow_problems(flow)
+    if problems:
+        raise ValidationError(problems)
+    flow.full_clean()
+    flow.save()
+    return flow
+
+
+@transaction.atomic
+def flow_update(*, flow: Flow, **fields) -> Flow:
+    for name, value in fields.items():
+        if name not in FLOW_FIELDS:
+            raise ValueError(f"{name} is not a flow setting")
+        setattr(flow, name, value)
+    problems = flow_problems(flow)
+    if problems:
+        raise ValidationError(problems)
+    flow.full_clean()
+    flow.save()
+    return flow
+
+
+def flow_live_problems(flow: Flow) -> list[str]:
+    """Why this flow may not go live (empty: it may). Checks the mapping fresh: its rules,
+    its fields against both systems now, and its mapping tests."""
+    problems = list(mapping_ready_for_live(mapping=flow.mapping))
+    for connection in (flow.source_connection, flow.target_connection):
+        if connection.status in (Connection.Status.NEEDS_RECONNECT, Connection.Status.DISABLED):
+            problems.append(f"connection: “{connection}” is {connection.get_status_display()}.")
+    return problems
+
+
+@transaction.atomic
+def flow_set_mode(*, flow: Flow, mode: str) -> Flow:
+    if mode == Flow.Mode.LIVE:
+        problems = flow_live_problems(flow)
+        if problems:
+            raise ValidationError({"mode": problems})
+    flow.mode = mode
+    flow.save(update_fields=["mode", "updated_at"])
+    return flow
+
+
+def flow_pause(*, flow: Flow, reason: str = "") -> Flow:
+    flow.enabled = False
+    flow.paused_reason = reason
+    flow.save(update_fields=["enabled", "paused_reason", "updated_at"])
+    return flow
+
+
+def flow_resume(*, flow: Flow) -> Flow:
+    flow.enabled = True
+    flow.paused_reason = ""
+    flow.save(update_fields=["enabled", "paused_reason", "updated_at"])
+    return flow
+
+
+def flow_delete(*, flow: Flow) -> None:
+    flow.delete()
+
+
+def mappings_for_pair(*, workspace: Workspace, source: Connection, target: Connection):
+    return Mapping.objects.filter(
+        workspace=workspace, source_provider=source.provider, target_provider=target.provider
+    )
+
+
+# --- used by the flow pages (sync/views) ------------------------------------------------------
+def _free_mapping_name(workspace: Workspace, base: str) -> str:
+    taken = {
+        name.lower()
+        for name in Mapping.objects.filter(
+            workspace=workspace, name__istartswith=base[:90]
+        ).values_list("name", flat=True)
+    }
+    name, number = base[:100], 2
+    while name.lower() in taken:
+        name = f"{base[:90]} ({number})"
+        number += 1
+    return name
+
+
+@transaction.atomic
+def flow_create_with_preset(*, workspace: Workspace, user, **fields) -> Flow:
+    """A flow and, with it, a new mapping started from the preset for its two systems."""
+    source, target = fields["source_connection"], fields["target_connection"]
+    try:
+        mapping = mapping_create(
+            workspace=workspace,
+            user=user,
+            name=_free_mapping_name(workspace, f"{source.name} → {target.name}"),
+            source_provider=source.provider,
+            target_provider=target.provider,
+            object_type=fields.get("object_type") or "contact",
+            start="preset",
+            source_connection=source,
+            target_connection=target,
+        )
+    except ValidationError as error:
+        messages = getattr(error, "message_dict", {}).get("start") or error.messages
+        raise ValidationError({"mapping": messages}) from None
+    return flow_create(workspace=workspace, **{**fields, "mapping": mapping})
+
+
+@transaction.atomic
+def dead_letters_replay(*, flow: Flow, ids: list[int] | None = None) -> int:
+    """Dead letters of this flow (those ids, or all) are pending again, due now, as replays.
+    A record that already has a pending change keeps that one (it reads the newest state
+    anyway), made due now; the dead letter is then done. Returns how many were replayed."""
+    dead = flow.pending_changes.select_for_update().filter(status=PendingChange.Status.DEAD)
+    if ids is not None:
+        dead = dead.filter(pk__in=ids)
+    dead = list(dead)
+    pending = {
+        change.source_id: change
+        for change in flow.pending_changes.filter(
+            status=PendingChange.Status.PENDING, source_id__in=[d.source_id for d in dead]
+        )
+    }
+    now = timezone.now()
+    for change in dead:
+        if change.source_id in pending:
+            pending[change.source_id].not_before = None
+            pending[change.source_id].save(update_fields=["not_before", "updated_at"])
+            change.status = PendingChange.Status.DONE
+            change.save(update_fields=["status", "updated_at"])
+            continue
+        change.status = PendingChange.Status.PENDING
+        change.origin = PendingChange.Origin.REPLAY
+        change.not_before = None
+        change.attempts = 0
+        change.occurred_at = change.occurred_at or now
+        change.save()
+        pending[change.source_id] = change
+    return len(dead)

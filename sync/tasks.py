@@ -1,0 +1,78 @@
+"""Tasks take ids and call the runner or a trigger; they stay thin. Bulk work (backfills,
+polls, schedules) and realtime work (webhook changes, retries, the beats) go to different
+queues (CELERY_TASK_ROUTES in config/settings.py), so one large backfill never delays
+another flow's changes. Beats are scheduled in config/celery.py. Every enqueue is
+`delay_on_commit`: outside a transaction (a worker's autocommit) it is sent at once."""
+
+import time
+
+from celery import shared_task
+
+from sync import triggers
+from sync.runner import run_changes, run_execute
+
+# changes_process stops taking new chunks after this long and hands the rest to a fresh
+# task, so a flood of changes never meets the time limit halfway through a chunk.
+CHANGES_BUDGET_SECONDS = 5 * 60
+
+
+@shared_task(acks_late=True, soft_time_limit=6 * 3600, time_limit=6 * 3600 + 60)
+def run_flow(run_id: int) -> str:
+    """Bulk queue: one run of a flow, from its cursor."""
+    return run_execute(run_id=run_id).status
+
+
+@shared_task(soft_time_limit=15 * 60, time_limit=16 * 60)
+def changes_process(flow_id: int) -> int:
+    """Realtime queue: apply the flow's due pending changes, a chunk (and a run) at a time,
+    until none is due; returns how many were applied."""
+    applied, started = 0, time.monotonic()
+    while time.monotonic() - started < CHANGES_BUDGET_SECONDS:
+        claim = triggers.pending_changes_claim(flow_id=flow_id)
+        if claim is None:
+            return applied
+        try:
+            run_changes(run_id=claim.run_id, change_ids=claim.change_ids)
+        except Exception as error:
+            triggers.change_run_fail(run_id=claim.run_id, error=error)
+            raise
+        triggers.pending_changes_release(claim=claim)
+        applied += len(claim.change_ids)
+    changes_process.delay_on_commit(flow_id)
+    return applied
+
+
+@shared_task(soft_time_limit=50, time_limit=60)
+def flows_poll_due() -> int:
+    """Beat, every minute: a poll run of each flow whose interval has passed."""
+    run_ids = triggers.flows_poll_due()
+    for run_id in run_ids:
+        run_flow.delay_on_commit(run_id)
+    return len(run_ids)
+
+
+@shared_task(soft_time_limit=50, time_limit=60)
+def flows_schedule_due() -> int:
+    """Beat, every minute: the daily run of each flow whose time has come today."""
+    run_ids = triggers.flows_schedule_due()
+    for run_id in run_ids:
+        run_flow.delay_on_commit(run_id)
+    return len(run_ids)
+
+
+@shared_task(soft_time_limit=50, time_limit=60)
+def retries_due() -> int:
+    """Beat, every minute: flows with pending changes whose wait is over."""
+    flow_ids = triggers.flows_with_due_changes()
+    for flow_id in flow_ids:
+        changes_process.delay_on_commit(flow_id)
+    return len(flow_ids)
+
+
+@shared_task(soft_time_limit=50, time_limit=60)
+def runs_reset_stale() -> int:
+    """Beat, every 5 minutes: runs whose worker died resume from their cursor."""
+    run_ids = triggers.runs_requeue_stale()
+    for run_id in run_ids:
+        run_flow.delay_on_commit(run_id)
+    return len(run_ids)
