@@ -5,31 +5,33 @@ go, how they are authenticated, what rate limit applies and what the provider's 
 The loop itself is the same for all of them:
 
 - take a slot from the provider's rate budget, shared by every worker (never send what the
-  provider would refuse), and let the response headers correct the budget;
+  provider would refuse); the slot counts from when the answer came, and the response headers
+  correct the budget (integrations.ratelimit);
 - on a refusal anyway (429, or a provider's own "slow down") block the key for everyone for
   the advertised time, then try again;
 - retry 5xx, 408 and transport failures with capped exponential backoff and full jitter;
 - never retry any other 4xx; turn it into a typed error.
 """
 
+import logging
 import random
 import time
 from collections.abc import Callable
 
 import requests
 
-from integrations import http
+from integrations import http, ratelimit
 from integrations.errors import RateLimitedError, TransientError
 from integrations.models import Connection
-from integrations.ratelimit import Limit, acquire, get_budget
+from integrations.ratelimit import Limit, Slot, get_budget
+
+logger = logging.getLogger(__name__)
 
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 20.0
-# Providers count a request when it arrives, we when it leaves: slack on the window keeps a
-# request sent at the very edge, or delayed on a busy worker between taking its slot and
-# reaching the provider, from landing in a full window. 0.5 s costs 5% of HighLevel's
-# 10 s burst window and absorbed the scheduling delays seen on a loaded 2-core machine.
-WINDOW_SLACK = 0.5
+# A slot is held until its answer is stamped; this long at most if it never is (the process
+# died): a request cannot reach the provider later than its connect and read timeouts.
+HOLD_MARGIN = 1.0
 
 
 class ApiTransport:
@@ -52,6 +54,8 @@ class ApiTransport:
         self.max_wait = max_wait
         self.limit = self.default_limit
         self.session = http.build_session(self.default_headers())
+        self._budget_key: str | None = None
+        self._slot: Slot | None = None
 
     # --- what a provider fills in ---------------------------------------------------------------
     @property
@@ -73,7 +77,8 @@ class ApiTransport:
         """Refuse before sending when the connection may not do this."""
 
     def observe(self, response: requests.Response) -> None:
-        """Read rate-limit headers into `self.limit` and the shared budget."""
+        """Read rate-limit headers into `self.limit`, and the provider's count of requests in
+        its window into `self.note_usage()`."""
 
     def is_rate_limited(self, response: requests.Response) -> bool:
         return response.status_code == 429
@@ -91,47 +96,80 @@ class ApiTransport:
 
     # --- the loop -------------------------------------------------------------------------------
     def window(self) -> Limit:
-        return Limit(self.limit.max_requests, self.limit.interval + WINDOW_SLACK)
+        return self.limit
+
+    def key(self) -> str:
+        """`budget_key`, worked out once: it may decrypt the credentials."""
+        if self._budget_key is None:
+            self._budget_key = self.budget_key
+        return self._budget_key
+
+    def note_usage(self, used: int) -> None:
+        """The provider counts `used` requests (this one included) in its window as it
+        answered this one: the budget adds those it did not know of (other clients')."""
+        if self._slot is not None:
+            self._slot.used = used
+
+    def close(self) -> None:
+        """Stamp the last answer now rather than with a next request, and close the session."""
+        if self._budget_key is not None:
+            try:
+                ratelimit.flush(self.budget, self._budget_key)
+            except Exception:  # the job is done: the slot then counts until its hold ends
+                logger.warning("Could not stamp the last answer for %s.", self.service)
+        self.session.close()
 
     def backoff(self, attempt: int) -> float:
         return random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)))  # noqa: S311
 
+    def _exchange(self, slot: Slot, method: str, url: str, **kwargs) -> requests.Response:
+        try:
+            response = self.session.request(method, url, **kwargs)
+        except BaseException:
+            ratelimit.answered(self.budget, slot)
+            raise
+        slot.answered_at = time.monotonic()
+        return response
+
     def send(self, method: str, path: str, *, write: bool = False, **kwargs) -> requests.Response:
         """Send until success or a final answer; returns the successful response."""
         self.check_scope(write=write)
+        key = self.key()
+        hold = _timeout_seconds(kwargs.get("timeout")) + HOLD_MARGIN
         auth_recovered = False
         attempt = 0
         while True:
             attempt += 1
             headers = self.auth_headers()
-            acquire(
-                self.budget_key,
-                self.window(),
-                max_wait=self.max_wait,
-                budget=self.budget,
-                sleep=self.sleep,
+            slot = ratelimit.reserve(
+                self.budget, key, self.window(), hold=hold, max_wait=self.max_wait, sleep=self.sleep
             )
             try:
-                response = self.session.request(
-                    method, f"{self.base_url}{path}", headers=headers, **kwargs
+                response = self._exchange(
+                    slot, method, f"{self.base_url}{path}", headers=headers, **kwargs
                 )
             except TransientError:
                 if attempt >= self.max_attempts:
                     raise
                 self.sleep(self.backoff(attempt))
                 continue
-            self.observe(response)
+            self._slot = slot
+            try:
+                self.observe(response)
+            finally:
+                self._slot = None
+                ratelimit.answered(self.budget, slot)
             status = response.status_code
             if self.is_rate_limited(response):
                 wait = self.retry_after(response)
-                self.budget.block(self.budget_key, wait)
+                self.budget.block(key, wait)
                 if attempt >= self.max_attempts:
                     raise RateLimitedError(
                         f"{self.service} kept refusing for the rate limit.",
                         retry_after=wait,
                         status=status,
                     )
-                continue  # the next acquire() waits out the block
+                continue  # the next reserve() waits out the block
             if status >= 500 or status == 408:
                 if attempt >= self.max_attempts:
                     http.raise_for_status(response, service=self.service)
@@ -148,3 +186,12 @@ class ApiTransport:
     def request(self, method: str, path: str, *, write: bool = False, **kwargs) -> dict | list:
         response = self.send(method, path, write=write, **kwargs)
         return response.json() if response.content else {}
+
+
+def _timeout_seconds(timeout) -> float:
+    """The longest a request with this `timeout` can take to reach the provider."""
+    if timeout is None:
+        timeout = http.default_timeout()
+    if isinstance(timeout, tuple):
+        return sum(part for part in timeout if part is not None)
+    return 2 * float(timeout)  # requests uses a single number for connect and for read

@@ -4,8 +4,9 @@
 - The rate budget is per app (client ID; a PIT counts as its own app) per location, as
   HighLevel counts it: 100 requests / 10 s burst by default, corrected from the
   X-RateLimit-* headers, and blocked until the daily reset when the daily quota is gone.
-- The limit learned from those headers is shared too (through the cache), so a second
-  worker on the same app and location paces itself by it from its first request.
+- The limit learned from those headers is shared too (through the cache, read once per
+  transport and written when it changes), so a second worker on the same app and location
+  paces itself by it from its first request.
 - A 401 for an expired or revoked OAuth token triggers one refresh and one retry.
 - A 403 "no access to this location" is a settings problem (ConfigError), not a token one.
 - The `Version` header is one the OpenAPI specs allow ("2021-07-28" in the Contacts spec,
@@ -14,6 +15,7 @@ Facts and sources: docs/providers/highlevel.md.
 """
 
 import hashlib
+from functools import cached_property
 
 from django.core.cache import cache
 
@@ -66,6 +68,8 @@ class HighLevelTransport(ApiTransport):
         check_version(self._asked_version(connection))
         super().__init__(connection, **kw)
         self.timeout = timeout
+        self._learned_read = False
+        self._last_headers: dict[str, str] = {}
 
     def _asked_version(self, connection) -> str:
         return self.api_version or connection.settings.get("api_version") or DEFAULT_VERSION
@@ -89,9 +93,11 @@ class HighLevelTransport(ApiTransport):
         return f"highlevel:learned-limit:{self.budget_key}"
 
     def window(self) -> Limit:
-        learned = cache.get(self._limit_cache_key())
-        if learned:
-            self.limit = Limit(int(learned[0]), float(learned[1]))
+        if not self._learned_read:  # once: later answers keep self.limit up to date
+            self._learned_read = True
+            learned = cache.get(self._limit_cache_key())
+            if learned:
+                self.limit = Limit(int(learned[0]), float(learned[1]))
         return super().window()
 
     @property
@@ -105,8 +111,9 @@ class HighLevelTransport(ApiTransport):
             raise AuthError(f"Connection “{self.connection.name}” has no HighLevel location ID.")
         return location_id
 
-    @property
+    @cached_property
     def budget_key(self) -> str:
+        # Worked out once per transport: it decrypts the credentials.
         credentials = self.connection.get_credentials()
         app = credentials.get("client_id")
         if not app:
@@ -129,20 +136,24 @@ class HighLevelTransport(ApiTransport):
             f"needs {needed}: reconnect it with {needed} to allow it."
         )
 
+    @property
+    def last_rate_headers(self) -> dict[str, str]:
+        """The X-RateLimit-* headers of the last answer (worked out when asked, not per answer)."""
+        return {k: v for k, v in self._last_headers.items() if k.lower().startswith("x-ratelimit")}
+
     def observe(self, response) -> None:
-        headers = response.headers
-        self.last_rate_headers = {
-            k: v for k, v in headers.items() if k.lower().startswith("x-ratelimit")
-        }
+        headers = self._last_headers = response.headers
         try:
             maximum = int(headers["X-RateLimit-Max"])
             interval = int(headers["X-RateLimit-Interval-Milliseconds"]) / 1000
             remaining = int(headers["X-RateLimit-Remaining"])
         except (KeyError, ValueError):
             return
-        self.limit = Limit(maximum, interval)
-        cache.set(self._limit_cache_key(), [maximum, interval], LEARNED_LIMIT_SECONDS)
-        self.budget.observe(self.budget_key, self.window(), used=maximum - remaining)
+        learned = Limit(maximum, interval)
+        if learned != self.limit:
+            self.limit = learned
+            cache.set(self._limit_cache_key(), [maximum, interval], LEARNED_LIMIT_SECONDS)
+        self.note_usage(maximum - remaining)
         daily = headers.get("X-RateLimit-Daily-Remaining", "")
         if daily.isdigit() and int(daily) == 0:
             reset_ms = headers.get("X-RateLimit-Daily-Reset", "")

@@ -8,9 +8,11 @@ import time
 import pytest
 from django.db import connections
 
+from integrations import ratelimit
 from integrations.errors import RateLimitedError
-from integrations.models import Connection
+from integrations.models import Connection, RateBudget
 from integrations.providers.highlevel.client import HighLevelClient
+from integrations.ratelimit import DatabaseBudget, RedisBudget
 
 BURST = 10
 WINDOW_MS = 1000
@@ -27,6 +29,29 @@ class Waits(list):
 @pytest.fixture
 def small_burst(control):
     control.set(burst_limit=BURST, burst_window_ms=WINDOW_MS)
+
+
+@pytest.fixture(params=["db", "redis"], ids=["database", "redis"])
+def budget(request):
+    """Each budget the transport may use; the database one with every process's own
+    connection, the Redis one on the test Redis (tests/conftest.py `redis_client`)."""
+    if request.param == "db":
+        yield DatabaseBudget()
+        return
+    budget = RedisBudget(client=request.getfixturevalue("redis_client"))
+    budget.reset_all()
+    yield budget
+    ratelimit.flush(budget)
+    budget.reset_all()
+
+
+def _window(budget, key: str) -> dict[str, float]:
+    """member -> score (when it stops counting, minus one window)."""
+    if isinstance(budget, RedisBudget):
+        hits = budget.redis.zrange(f"{budget.PREFIX}:{key}:hits", 0, -1, withscores=True)
+        return {member.decode(): score for member, score in hits}
+    row = RateBudget.objects.filter(key=key).first()
+    return {member: score for score, member in (row.hits if row else [])}
 
 
 def test_a_burst_of_40_calls_sees_no_429(small_burst, control, pit_connection, make_client):
@@ -68,7 +93,7 @@ def test_two_clients_of_one_location_share_one_budget(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_workers_share_one_budget(small_burst, control, pit_connection):
+def test_concurrent_workers_share_one_budget(small_burst, control, pit_connection, budget):
     """Four threads, each with its own client and database connection, 40 calls in all.
 
     Each worker makes its first call, then all wait for the window to pass and go at once:
@@ -81,7 +106,7 @@ def test_concurrent_workers_share_one_budget(small_burst, control, pit_connectio
 
     def work():
         try:
-            client = HighLevelClient(Connection.objects.get(pk=connection.pk))
+            client = HighLevelClient(Connection.objects.get(pk=connection.pk), budget=budget)
             client.find_duplicate(email="nobody@example.org")
             if ready.wait() == 0:
                 time.sleep(WINDOW_MS / 1000 + 0.6)
@@ -142,3 +167,101 @@ def test_an_exhausted_daily_quota_blocks_the_budget(control, pit_connection, mak
         client.find_duplicate(email="nobody@example.org")
     assert caught.value.retry_after > 5
     assert control.stats()["requests_total"] == 1
+
+
+def test_a_slow_answer_counts_from_when_it_came(control, pit_connection, make_client):
+    """HighLevel counts a request when it arrives. The first one here takes 0.9 s to get
+    there, the next goes straight through: counted from the first one's answer, the budget
+    holds the second back until a window after that, which a slot stamped when it was taken
+    (plus the 0.5 s of slack it used to need) does not."""
+    control.set(burst_limit=1, burst_window_ms=WINDOW_MS, latency_ms=900)
+    waits = Waits()
+    client = make_client(pit_connection(), sleep=waits)
+    client.find_duplicate(email="nobody@example.org")
+    answered = time.monotonic()
+    control.set(latency_ms=0)
+    client.find_duplicate(email="nobody@example.org")
+    assert control.stats()["rate_limited"] == 0
+    assert time.monotonic() - answered > WINDOW_MS / 1000
+    assert len(waits) == 1 and 0.8 < waits[0] <= 1.0
+
+
+def test_each_request_is_one_round_trip_to_the_budget(
+    small_burst, control, pit_connection, make_client, redis_client, monkeypatch
+):
+    budget = RedisBudget(client=redis_client)
+    budget.reset_all()
+    sent = []
+    connection_class = redis_client.connection_pool.connection_class
+    send = connection_class.send_packed_command
+
+    def counted(connection, command, check_health=True):
+        sent.append(command)
+        return send(connection, command, check_health)
+
+    monkeypatch.setattr(connection_class, "send_packed_command", counted)
+    client = make_client(pit_connection(), budget=budget, sleep=Waits())
+    client.find_duplicate(email="nobody@example.org")  # loads the script, learns the limit
+    sent.clear()
+    for _ in range(15):  # past one window: waiting costs no extra round trip either
+        client.find_duplicate(email="nobody@example.org")
+    assert len(sent) == 15
+    assert control.stats()["rate_limited"] == 0
+    key = client.transport.budget_key
+    assert max(_window(budget, key).values()) > time.time() + 5  # the last answer is noted...
+    client.transport.close()
+    assert max(_window(budget, key).values()) < time.time() + 1  # ...and stamped on close
+    budget.reset_all()
+
+
+def test_the_credentials_are_decrypted_once_a_request_not_for_the_budget(
+    control, pit_connection, make_client, monkeypatch
+):
+    decrypted = []
+    get_credentials = Connection.get_credentials
+
+    def counted(connection):
+        decrypted.append(connection.pk)
+        return get_credentials(connection)
+
+    monkeypatch.setattr(Connection, "get_credentials", counted)
+    client = make_client(pit_connection())
+    for _ in range(10):
+        client.find_duplicate(email="nobody@example.org")
+    # One for the budget key, worked out once per client; one per request for the token.
+    assert len(decrypted) <= 10 + 1
+
+
+def test_the_headers_add_no_phantom_hits(small_burst, control, pit_connection, make_client, budget):
+    """The X-RateLimit-Remaining of every answer is compared with our window as of sending:
+    with no other client on the key, nothing is ever added for one."""
+    client = make_client(pit_connection(), budget=budget, sleep=Waits())
+    for _ in range(25):
+        client.find_duplicate(email="nobody@example.org")
+    client.transport.close()
+    assert control.stats()["rate_limited"] == 0
+    window = _window(budget, client.transport.budget_key)
+    assert not [member for member in window if ":seen:" in member]
+
+
+def test_requests_of_another_client_on_the_key_fill_our_window(
+    small_burst, control, pit_connection, make_client, budget, hl
+):
+    """Another installation spends the same app and location: the headers say so, and the
+    budget waits for those requests too instead of running into a 429."""
+    import requests
+
+    client = make_client(pit_connection(), budget=budget, sleep=Waits())
+    client.find_duplicate(email="nobody@example.org")
+    url = f"{hl['base_url']}/contacts/search/duplicate"
+    headers = {
+        "Authorization": f"Bearer {hl['private_integration_token']}",
+        "Version": "2021-07-28",
+    }
+    for _ in range(6):  # not through our budget
+        requests.get(url, params={"locationId": hl["location_id"]}, headers=headers, timeout=10)
+    client.find_duplicate(email="nobody@example.org")  # its answer says 8 of 10 are used
+    for _ in range(4):
+        client.find_duplicate(email="nobody@example.org")
+    assert control.stats()["rate_limited"] == 0
+    assert sum(client.transport.sleep) > 0.5  # it waited for the others' requests to leave
