@@ -16,8 +16,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from integrations.errors import (
@@ -141,20 +143,31 @@ class FlowRunner:
         self.source_provider = self.flow.source_connection.provider
         self.target_provider = self.flow.target_connection.provider
         self.links: dict[str, RecordLink] = {}
+        self._last_beat = timezone.now()
 
     # -- entry ----------------------------------------------------------------------------
     def execute(self, records: Iterable[tuple[str, dict | None, str]] | None = None) -> Run:
         """Run over `records` ((source id, record or None for deleted, action)), or over what
         changed since the flow's cursor when None."""
         run = self.run
+        now = timezone.now()
+        # Claimed with a conditional update: a run redelivered to a second worker, or
+        # requeued while it was only slow, is not run twice.
+        claimed = Run.objects.filter(
+            pk=run.pk, status__in=(Run.Status.QUEUED, Run.Status.WAITING)
+        ).update(
+            status=Run.Status.RUNNING,
+            started_at=Coalesce("started_at", Value(now)),
+            heartbeat_at=now,
+        )
+        if not claimed:
+            run.refresh_from_db()
+            return run
         if not self.dry_run and not self.flow.mapping.is_healthy:
             return self._finish(
                 Run.Status.FAILED,
                 "The mapping has problems, so nothing was written: open it and fix them.",
             )
-        Run.objects.filter(pk=run.pk).update(
-            status=Run.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
-        )
         try:
             if records is None:
                 self._run_changes()
@@ -237,7 +250,16 @@ class FlowRunner:
             ).first()
         return self.links[source_id]
 
+    def _beat(self) -> None:
+        """Say we are alive between batches too: a batch slowed by the rate budget must not
+        look like a dead worker."""
+        now = timezone.now()
+        if now - self._last_beat > timedelta(seconds=30):
+            Run.objects.filter(pk=self.run.pk).update(heartbeat_at=now)
+            self._last_beat = now
+
     def _handle(self, batch: Batch, source_id: str, record: dict | None, action: str) -> None:
+        self._beat()
         link = self._link(source_id)
         try:
             if record is None and action == "deleted":
@@ -255,6 +277,8 @@ class FlowRunner:
                     else self._decide(source_id, record, link)
                 )
             target_id, outcome = self._apply(decision, source_id, record, batch)
+        except (SoftTimeLimitExceeded, TimeLimitExceeded):
+            raise  # the task's time is up: stop; the cursor and links say where we were
         except Exception as error:  # one bad record must not stop the run
             kind = error_kind(error)
             if kind == "internal":
@@ -464,6 +488,37 @@ class FlowRunner:
                 self.links.pop(item.source_id, None)
                 batch.retries.append((item.source_id, "updated", kind, False, item.reason))
 
+    def _save_links(self, links: list[RecordLink]) -> None:
+        """Two queries a batch, not one a record. A run that raced us to a record (a webhook
+        change applied while a backfill reads it) may have linked it first: then the batch's
+        links are saved one by one, updating the row the other run made."""
+        new = [link for link in links if link.pk is None]
+        known = [link for link in links if link.pk is not None]
+        try:
+            with transaction.atomic():
+                RecordLink.objects.bulk_create(new)
+                RecordLink.objects.bulk_update(known, LINK_FIELDS)
+        except IntegrityError:
+            for link in links:
+                self._save_link(link)
+
+    def _save_link(self, link: RecordLink) -> None:
+        fields = {name: getattr(link, name) for name in LINK_FIELDS}
+        try:
+            with transaction.atomic():
+                RecordLink.objects.update_or_create(
+                    flow=self.flow, source_id=link.source_id, defaults=fields
+                )
+        except IntegrityError:
+            # Another source record already links to this target record: two source
+            # records are the same person. Keep the first link; say so in the log.
+            logger.warning(
+                "Flow %s: %s and another source record both map to %s",
+                self.flow.pk,
+                link.source_id,
+                link.target_id,
+            )
+
     def _commit(self, batch: Batch, *, cursor_name: str = "", cursor=None) -> None:
         if not self.dry_run:
             self._write_tags(batch)
@@ -474,10 +529,7 @@ class FlowRunner:
             RunItem.objects.bulk_create(batch.items)
             if not self.dry_run:
                 # Two queries a batch, not one a record.
-                new = [link for link in batch.links.values() if link.pk is None]
-                known = [link for link in batch.links.values() if link.pk is not None]
-                RecordLink.objects.bulk_create(new)
-                RecordLink.objects.bulk_update(known, LINK_FIELDS)
+                self._save_links(list(batch.links.values()))
                 for source_id, action, kind, uncertain, message in batch.retries:
                     pending_change_retry(
                         flow=self.flow,
@@ -572,6 +624,10 @@ def run_changes(*, run_id: int, change_ids: list[int]) -> Run:
 
     runner = FlowRunner(run)
     result = runner.execute(records())
+    if result.status == Run.Status.FAILED and result.processed == 0:
+        return result  # nothing was applied (a broken mapping, no access): they stay pending
+    if run.dry_run:
+        return result  # nothing was written: the changes still wait for a live run
     failed = set(
         RunItem.objects.filter(run=run, outcome=RunItem.Outcome.FAILED).values_list(
             "source_id", flat=True

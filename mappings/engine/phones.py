@@ -315,7 +315,9 @@ def slow_e164_cached(text: str, region: str) -> str:
         try:
             cached = slow_e164(text, region)
         except TransformError as exc:
-            cached = exc
+            # Keep the message, not the exception: its traceback's frames would hold the
+            # caller's whole stack (records, pages) alive for as long as the cache entry.
+            cached = TransformError(str(exc))
         if len(_slow_cache) >= _SLOW_CACHE_SIZE:
             _slow_cache.clear()  # a simple bound; phone texts repeat within a run, not across
         _slow_cache[key] = cached

@@ -5,6 +5,8 @@ The generated function has a path for records that do not exist in the target ye
 Each test here holds a shortcut to the long way round.
 """
 
+import contextlib
+
 import pytest
 import re2
 from hypothesis import given, settings
@@ -229,3 +231,15 @@ def test_change_case_inlined_for_text_and_not_for_other_values():
     }
     [problem] = mapping.apply({"c": {"x": 1}}).problems
     assert problem.code == "transform_failed"
+
+
+def test_cached_phone_failures_keep_no_traceback():
+    """A cached failure must not hold the stack that raised it (records, pages) alive."""
+    from mappings.engine import phones
+
+    phones._slow_cache.clear()
+    for _ in range(2):
+        with contextlib.suppress(Exception):  # only the cache entry matters here
+            phones.slow_e164_cached("not a phone at all", "US")
+    cached = list(phones._slow_cache.values())
+    assert cached and all(getattr(entry, "__traceback__", None) is None for entry in cached)
