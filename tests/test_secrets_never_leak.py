@@ -36,7 +36,7 @@ def test_no_credential_value_in_any_page_or_log_line(client, owner, workspace, c
         pages.append(client.post(reverse("integrations:connection-edit", args=args), {"name": ""}))
         for url in [
             reverse("integrations:connection-list", args=[workspace.pk]),
-            reverse("integrations:flow-list", args=[workspace.pk]),
+            reverse("sync:flow-list", args=[workspace.pk]),
             reverse("mappings:mapping-list", args=[workspace.pk]),
             reverse("diagnostics:dashboard", args=[workspace.pk]),
         ]:

@@ -1,3 +1,4 @@
+import contextlib
 import os
 from pathlib import Path
 
@@ -7,19 +8,33 @@ from tests.support import skip_unless
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 
-@pytest.fixture(scope="session")
-def browser():
-    skip_unless(
-        Path(CHROMIUM).exists(), "Debian's chromium is not installed (apt-get install chromium)"
-    )
+@contextlib.contextmanager
+def async_unsafe_allowed():
+    """Let Django's ORM run under Playwright's event loop, then put the variable back as it
+    was (unset, or a developer's own value): no later test may inherit the exemption."""
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(ASYNC_UNSAFE, None)
+        else:
+            os.environ[ASYNC_UNSAFE] = previous
+
+
+@contextlib.contextmanager
+def chromium():
+    """Playwright and a headless Chromium. Playwright's sync API keeps an event loop running
+    in this thread for as long as it is open, and Django refuses ORM calls under a running
+    loop; tests and the live server still run synchronously, so the exemption is granted for
+    exactly that long."""
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop running in this thread, and Django refuses
-    # ORM calls under a running loop; tests and the live server still run synchronously.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
+    with async_unsafe_allowed(), sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=[
@@ -32,9 +47,22 @@ def browser():
                 "--no-first-run",
             ],
         )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+# Per module, not per session: while Playwright is open its loop is "running" in this thread,
+# so a session-wide browser would break (or need the exemption for) every test run after it.
+# Test modules stay together in any order pytest-randomly picks.
+@pytest.fixture(scope="module")
+def browser():
+    skip_unless(
+        Path(CHROMIUM).exists(), "Debian's chromium is not installed (apt-get install chromium)"
+    )
+    with chromium() as browser:
         yield browser
-        browser.close()
-    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture

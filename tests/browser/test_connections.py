@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 
 from accounts.models import Role
 from integrations.models import Connection
-from integrations.providers.highlevel.sandbox import HighLevelSandbox
-from integrations.sandbox.server import SandboxOptions, start_in_thread, stop
+from sandboxes.highlevel import HighLevelSandbox
+from sandboxes.kit.server import SandboxOptions, start_in_thread, stop
 from tests.factories import PASSWORD, MembershipFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def sandboxes():
     apps = [HighLevelSandbox(SandboxOptions(seed=20), rsa_key_bits=2048)]
     try:
-        from integrations.providers.ecwid.sandbox import EcwidSandbox
+        from sandboxes.ecwid import EcwidSandbox
     except ImportError:
         pass
     else:

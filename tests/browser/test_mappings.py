@@ -7,9 +7,9 @@ from playwright.sync_api import expect
 
 from accounts.models import Role
 from integrations.models import Connection
-from integrations.providers.highlevel.sandbox import HighLevelSandbox, connection_values
-from integrations.sandbox.server import SandboxOptions, start_in_thread, stop
 from mappings.models import Mapping
+from sandboxes.highlevel import HighLevelSandbox, connection_values
+from sandboxes.kit.server import SandboxOptions, start_in_thread, stop
 from tests.factories import PASSWORD, ConnectionFactory, MembershipFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -100,10 +100,12 @@ class ControlClient:
         deadline = time.monotonic() + timeout
         while True:
             state = self.state()
-            if state.get("webhooks_pending", 0) == 0:
+            # Orderspace also holds events in a batch before they become a delivery.
+            left = state.get("webhooks_pending", 0) + state.get("events_batching", 0)
+            if left == 0:
                 return state
             if time.monotonic() >= deadline:
-                raise AssertionError(f"{state['webhooks_pending']} deliveries still pending")
+                raise AssertionError(f"{left} deliveries still pending")
             time.sleep(0.02)
 
 
@@ -165,13 +167,12 @@ class WebhookReceiver:
             return [json.loads(body) for body in self.bodies]
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.received) >= count:
-                    return list(self.received)
-            time.sleep(0.02)
-        raise AssertionError(f"expected {count} deliveries, got {len(self.received)}")
+        """Wait (woken by each delivery, not polling) until `count` have arrived. The sandbox
+        logs an attempt only once this answers: read its log after `wait_until_settled()`."""
+        with self.arrived:
+            if not self.arrived.wait_for(lambda: len(self.received) >= count, timeout):
+                raise AssertionError(f"expected {count} deliveries, got {len(self.received)}")
+            return list(self.received)
 
     def quiet_for(self, seconds: float) -> bool:
         """True if nothing arrives within `seconds` (returns at once when something does).

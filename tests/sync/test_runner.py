@@ -5,8 +5,7 @@ import pytest
 from integrations.providers.base import ObjectType
 from integrations.providers.registry import adapter_for
 from mappings.services import mapping_create
-from sync.models import Flow, RecordLink, Run
-from sync.models import PendingChange, RunItem
+from sync.models import Flow, PendingChange, RecordLink, Run, RunItem
 from sync.runner import FlowRunner, RunRefused, run_changes, run_execute, run_start
 from sync.services import flow_create
 from tests.integrations.providers.ecwid.contract import HARNESS as ECWID

@@ -4,7 +4,6 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 
 import pytest
 
@@ -100,7 +99,7 @@ def test_admin_changes_fire_created_updated_and_deleted(control, subscription, r
     control.act("admin_delete_customer", created["id"])
 
     receiver.wait_for(1)
-    time.sleep(0.2)
+    control.wait_until_settled()  # every event delivered, none still batching
     events = receiver.events()
 
     assert [e["event"] for e in events] == [
@@ -120,7 +119,7 @@ def test_events_close_together_travel_in_one_delivery(control, subscription, rec
         control.act("admin_create_customer", new_fields())
 
     deliveries = receiver.wait_for(1)
-    time.sleep(0.4)
+    control.wait_until_settled()  # the batch has left: a second delivery could not follow
 
     assert len(receiver.received) == 1
     assert len(json.loads(deliveries[0][1])) == 3

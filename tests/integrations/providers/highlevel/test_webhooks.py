@@ -3,7 +3,7 @@
 import base64
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -230,3 +230,17 @@ def test_processing_marks_events_and_is_idempotent(client, highlevel, settings):
     # the flows); "elsewhere" has no connection at all.
     assert statuses == {"loc123": "ignored", "elsewhere": "ignored"}
     assert set(WebhookEvent.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_an_ed25519_signature_alone_is_checked_with_the_connections_key(client, highlevel):
+    # No RSA header to fall back on: the location's own Ed25519 key must be the one used.
+    assert _post(client, _event(), rsa_sig=False).status_code == 200
+
+
+def test_a_timestamp_with_an_offset_is_compared_as_that_moment(client, highlevel):
+    paris_now = datetime.now(UTC).astimezone(timezone(timedelta(hours=2)))
+    assert _post(client, _event(timestamp=paris_now.isoformat())).status_code == 200
+    naive_utc_now = datetime.now(UTC).replace(tzinfo=None).isoformat()  # read as UTC
+    assert _post(client, _event(timestamp=naive_utc_now)).status_code == 200
+    two_hours_off = (datetime.now(UTC) + timedelta(hours=2)).replace(tzinfo=None).isoformat()
+    assert _post(client, _event(timestamp=two_hours_off)).status_code == 401

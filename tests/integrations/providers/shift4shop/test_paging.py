@@ -76,7 +76,8 @@ def test_any_other_400_is_still_an_error(client, control):
 
 @pytest.fixture
 def own_store(db):
-    """A sandbox of its own: this test deletes seeded customers the others rely on."""
+    """A sandbox of its own, for a test that deletes seeded customers the others rely on or
+    reads a window others could write into."""
     app, stop_server = start(SandboxOptions(seed=30, random_seed=3), rate_limit=100_000)
     credentials, settings = connection_values(app.describe())
     connection = ConnectionFactory(
@@ -117,9 +118,10 @@ def _changed_at(control, moment: datetime) -> int:
     return customer_id
 
 
-def test_only_customers_changed_since_the_cursor_are_read(client, control):
-    # Client tests use 2045 and later, so nothing the sandbox tests touch (2031-2032) or
-    # anything changed "now" falls inside these windows.
+def test_only_customers_changed_since_the_cursor_are_read(own_store):
+    # A store of its own: "changed since" is open-ended, so in the shared store any later
+    # change another test dated (2046 below) would be read too, depending on the order.
+    _, client, control = own_store
     cursor = datetime(2045, 1, 15, 15, 0, 0, tzinfo=UTC)  # 10:00:00 in New York
     changed = [_changed_at(control, cursor + timedelta(minutes=n)) for n in range(3)]
     just_before = _changed_at(control, cursor - timedelta(seconds=1))
@@ -131,15 +133,17 @@ def test_only_customers_changed_since_the_cursor_are_read(client, control):
     assert with_overlap == sorted([just_before, *changed])
 
 
-def test_the_cursor_is_sent_in_the_stores_time_zone(client, control, store_connection):
+def test_the_cursor_is_sent_in_the_stores_time_zone(own_store):
+    _, client, control = own_store  # its own store, for the same reason as above
     cursor = datetime(2046, 7, 1, 12, 0, 0, tzinfo=UTC)
     changed = _changed_at(control, cursor)
     found = [c.CustomerID for c in client.iter_customers(updated_since=cursor, overlap=timedelta())]
     assert found == [changed]
     # A store that reports in UTC is a setting, matched by the sandbox's knob.
     control.set(store_timezone="UTC")
-    store_connection.settings = {**store_connection.settings, "store_timezone": "UTC"}
-    utc_client = Shift4ShopClient(store_connection)
+    connection = client.connection
+    connection.settings = {**connection.settings, "store_timezone": "UTC"}
+    utc_client = Shift4ShopClient(connection)
     assert [
         c.CustomerID for c in utc_client.iter_customers(updated_since=cursor, overlap=timedelta())
     ] == [changed]
