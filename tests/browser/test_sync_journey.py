@@ -85,16 +85,6 @@ def _database_url() -> str:
     )
 
 
-def _use_broker_options(options: dict) -> None:
-    """Point this process's Celery app (the live server sends from it) at these transport
-    options; connections made with the old ones are dropped."""
-    celery_app.conf.broker_transport_options = options
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
 @pytest.fixture
 def worker(transactional_db, live_server):
     """A real worker on the test database, for the queues the Procfile's workers take. With
@@ -106,19 +96,18 @@ def worker(transactional_db, live_server):
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
     }
-    previous = celery_app.conf.broker_transport_options
-    scratch = tempfile.TemporaryDirectory(prefix="journey-broker-")
+    # Test runs keep their broker queue under var/test (pyproject's pytest env), apart from
+    # a developer's `make run`; messages earlier tests left there are dropped first, so this
+    # worker acts only on what this test sends. Celery's connection pools are left alone.
     if django_settings.CELERY_BROKER_URL.startswith("filesystem://"):
-        # The folders config/settings.py derives from VAR_DIR, under this test's own.
-        var_dir = str(django_settings.VAR_DIR)
-        options = {
-            key: value.replace(var_dir, scratch.name, 1) if isinstance(value, str) else value
-            for key, value in django_settings.CELERY_BROKER_TRANSPORT_OPTIONS.items()
-        }
-        for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
-            Path(options[key]).mkdir(parents=True, exist_ok=True)
-        _use_broker_options(options)
-        env["VAR_DIR"] = scratch.name
+        for key in ("data_folder_in", "data_folder_out"):
+            folder = Path(django_settings.CELERY_BROKER_TRANSPORT_OPTIONS[key])
+            folder.mkdir(parents=True, exist_ok=True)
+            for message in folder.glob("*.msg"):
+                message.unlink(missing_ok=True)
+    else:
+        celery_app.control.purge()
+    scratch = tempfile.TemporaryDirectory(prefix="journey-worker-")
     log = open(Path(scratch.name) / "worker.log", "w+")  # noqa: SIM115 - read at the end
     process = subprocess.Popen(
         [
@@ -153,7 +142,6 @@ def worker(transactional_db, live_server):
         log.seek(0)
         output = log.read()
         log.close()
-        _use_broker_options(previous)
         scratch.cleanup()
         print("worker output (end):\n" + output[-6000:])  # pytest shows it on a failure
 
