@@ -8,44 +8,36 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 
-class PageStyle(StrEnum):
+class WordedEnum(StrEnum):
+    """A value the code compares, with the words the UI shows for it (`member.words`)."""
+
+    def __new__(cls, value: str, words: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.words = words
+        return member
+
+
+class PageStyle(WordedEnum):
     OFFSET = "offset", "offset and limit"
     PAGE = "page", "page numbers"
     CURSOR = "cursor", "a cursor (the last id)"
     KEYSET = "keyset", "keyset (sort value and id of the last record)"
 
-    def __new__(cls, value: str, words: str):
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.words = words
-        return member
 
-
-class ChangeDetection(StrEnum):
+class ChangeDetection(WordedEnum):
     """How a poll finds what changed since the last one."""
 
     UPDATED_SINCE = "updated_since", "asks for records changed since a time"
     FULL_COMPARISON = "full_comparison", "reads everything and compares with the last read"
 
-    def __new__(cls, value: str, words: str):
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.words = words
-        return member
 
-
-class DeleteMode(StrEnum):
+class DeleteMode(WordedEnum):
     DELETE = "delete", "records are deleted"
     DEACTIVATE = "deactivate", "records are deactivated, never deleted"
 
-    def __new__(cls, value: str, words: str):
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.words = words
-        return member
 
-
-class SignatureKind(StrEnum):
+class SignatureKind(WordedEnum):
     """How a provider's webhooks prove where they come from."""
 
     PUBLIC_KEY = "public_key", "a public-key signature"
@@ -53,12 +45,6 @@ class SignatureKind(StrEnum):
     HMAC_EVENT = "hmac_event", "an HMAC of the event's id and time with a shared key"
     SHARED_SECRET = "shared_secret", "a secret header or credentials we chose"
     READ_BACK = "read_back", "nothing: each one is confirmed by reading the record back"
-
-    def __new__(cls, value: str, words: str):
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.words = words
-        return member
 
 
 @dataclass(frozen=True)
