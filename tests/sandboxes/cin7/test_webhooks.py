@@ -122,6 +122,7 @@ def test_missed_webhooks_ui_deletes_and_failed_deliveries(control, register, rec
     api.post("/customer", json=_body("Fails Co"))
     receiver.wait_for(2)
     control.set(flush_webhooks=True)
+    control.wait_until_settled()  # the sandbox logs an attempt once it has been answered
     [entry] = [d for d in control.deliveries(type="Customer/Updated") if d["status"] == "failed"]
     assert len(entry["attempts"]) == 2 and entry["attempts"][0]["status"] == 500
 
