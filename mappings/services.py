@@ -145,6 +145,7 @@ def mapping_save_spec(*, mapping: Mapping, user, spec: dict, summary: str) -> Ma
     size = _json_size(spec)
     if size > MAX_SPEC_BYTES:
         raise _size_error(SPEC_TOO_LARGE, MAX_SPEC_BYTES, size)
+    _check_no_nul(spec, "mapping")
     problems = engine.validate_spec(spec)
     if problems:
         raise _spec_problems_as_error(problems)
@@ -275,14 +276,24 @@ def parse_json_record(text: str, *, what: str = "record") -> dict:
     return value
 
 
+def _check_no_nul(value: Any, what: str) -> None:
+    """PostgreSQL stores neither a NUL character in text nor \u0000 in JSON: refuse it here
+    with a message, not with a database error."""
+    text = value if isinstance(value, str) else json.dumps(value)
+    if "\x00" in text or "\\u0000" in text:
+        raise ValidationError(f"The {what} holds a NUL character (\\u0000): remove it.")
+
+
 def _check_record_size(record: Any, what: str) -> None:
     size = _json_size(record)
     if size > MAX_RECORD_BYTES:
         raise _size_error(RECORD_TOO_LARGE, MAX_RECORD_BYTES, size, what=what)
+    _check_no_nul(record, what)
 
 
 def sample_create(*, mapping: Mapping, name: str, record: dict) -> MappingSample:
     name = name.strip() or f"Sample {mapping.samples.count() + 1}"
+    _check_no_nul(name, "sample name")
     _check_record_size(record, "sample record")
     return MappingSample.objects.create(mapping=mapping, name=name[:100], record=record)
 
@@ -321,6 +332,7 @@ def test_create(
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Give the test a name."})
+    _check_no_nul(name, "test name")
     if len(name) > MAX_NAME_CHARS:
         raise ValidationError({"name": f"A test name may be at most {MAX_NAME_CHARS} characters."})
     for record, what in (
