@@ -23,7 +23,10 @@ def store():
 
 @pytest.fixture
 def store_control(store):
+    # Reset first too: tests of this module that take no `store_control` leave counters behind,
+    # and in random order one of them may run just before.
     control = Control(store["control_url"])
+    control.reset()
     yield control
     control.reset()
 
