@@ -198,7 +198,8 @@ class Bench:
 
     def run_here(self, flow) -> tuple[dict, dict]:
         """A run in this process: (the run's figures, HighLevel requests it caused)."""
-        from sync.runner import run_execute, run_start
+        from sync.runner import run_execute
+        from sync.runs import run_start
 
         before = self.sandboxes.highlevel_stats()
         started = time.perf_counter()
@@ -244,7 +245,8 @@ def worker(flow_id: int, profile: bool) -> None:
     """One run of the flow; prints its figures as one JSON line."""
     _django()
     from sync.models import Flow
-    from sync.runner import run_execute, run_start
+    from sync.runner import run_execute
+    from sync.runs import run_start
 
     run = run_start(flow=Flow.objects.get(pk=flow_id), trigger="manual")
     profiler = cProfile.Profile() if profile else None

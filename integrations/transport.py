@@ -17,6 +17,8 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 import requests
 
@@ -34,9 +36,25 @@ BACKOFF_CAP = 20.0
 HOLD_MARGIN = 1.0
 
 
+@dataclass(frozen=True)
+class DailyQuota:
+    """A provider's daily request allowance, as its latest answer told it."""
+
+    limit: int
+    remaining: int
+    resets_at: datetime  # aware
+
+    @property
+    def used(self) -> int:
+        return max(self.limit - self.remaining, 0)
+
+
 class ApiTransport:
     service = "the provider"
     default_limit = Limit(max_requests=10, interval=1.0)
+    # Set from the answers' headers by providers with a daily cap (HighLevel); None: no cap,
+    # or none seen yet.
+    daily: DailyQuota | None = None
 
     def __init__(
         self,

@@ -27,8 +27,6 @@ from integrations.errors import (
     IntegrationError,
     MissingScopeError,
     NotFoundError,
-    RateLimitedError,
-    TransientError,
     ValidationFailedError,
 )
 from integrations.providers.base import Identity, RecordAdapter
@@ -36,6 +34,7 @@ from integrations.providers.registry import adapter_for, get_provider
 from mappings import engine
 from mappings.checks import engine_options, full_spec
 from sync import actions
+from sync.actions.calls import CallCount
 from sync.engine.decide import (
     Action,
     Decision,
@@ -46,72 +45,28 @@ from sync.engine.decide import (
     record_hash,
     unchanged_since_last_sync,
 )
-from sync.engine.schedule import eta_seconds, next_retry, run_status
+from sync.engine.schedule import eta_seconds, plan_backfill, run_status
 from sync.models import Flow, PendingChange, RecordLink, Run, RunItem, SyncCursor
+from sync.runs import error_kind, pending_change_retry
 
 logger = logging.getLogger(__name__)
 
 BATCH = 50  # records per committed batch
-STALE_AFTER = timedelta(minutes=10)  # a running run without a heartbeat this long is dead
+# Whole-flow reads (backfills, polls, schedules) stop for the day when this share of a
+# system's daily request cap is left: it is kept for webhook changes (realtime runs).
+DAILY_RESERVE = 0.2
 LINK_FIELDS = ["target_id", "source_hash", "target_hash", "last_run", "synced_at", "deleted_at"]
 
 
-class RunRefused(Exception):
-    """A run that may not start; the message says why."""
-
-
-def error_kind(error: BaseException) -> str:
-    if isinstance(error, RateLimitedError):
-        return "rate_limited"
-    if isinstance(error, TransientError):
-        return "transient"
-    if isinstance(error, MissingScopeError):
-        return "scope"
-    if isinstance(error, AuthError):
-        return "auth"
-    if isinstance(error, NotFoundError):
-        return "not_found"
-    if isinstance(error, ValidationFailedError):
-        return "validation"
-    if isinstance(error, IntegrationError):
-        return "rejected"
-    return "internal"
-
-
-# --- starting ---------------------------------------------------------------------------------
-def run_start(*, flow: Flow, trigger: str, dry_run: bool | None = None) -> Run:
-    """Queue a run; refused while another run of the flow is in flight (a database
-    constraint decides, so two starts at once cannot both win)."""
-    if dry_run is None:
-        dry_run = not flow.is_live
-    if not dry_run and not flow.is_live:
-        raise RunRefused("This flow is in test mode: it can only dry-run. Switch it to live.")
-    if not flow.enabled:
-        why = f": {flow.paused_reason}" if flow.paused_reason else ""
-        raise RunRefused(f"This flow is paused{why}.")
-    try:
-        with transaction.atomic():
-            return Run.objects.create(
-                flow=flow,
-                trigger=trigger,
-                dry_run=dry_run,
-                in_flight=True,
-                mapping_version=flow.mapping.version,
-            )
-    except IntegrityError:
-        raise RunRefused(
-            "Another run of this flow is in progress: wait for it to finish."
-        ) from None
-
-
-def runs_reset_stale(*, now=None) -> int:
-    """Beat: runs whose worker stopped reporting are requeued from their cursor."""
-    now = now or timezone.now()
-    stale = Run.objects.filter(status=Run.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
-    return stale.update(status=Run.Status.QUEUED, message="Resumed after its worker stopped.")
-
-
 # --- the work -----------------------------------------------------------------------------------
+class DailyBudgetSpent(Exception):
+    """A whole-flow read reached the daily reserve of the system `service` (its `quota`)."""
+
+    def __init__(self, service: str, quota):
+        super().__init__(service)
+        self.service, self.quota = service, quota
+
+
 @dataclass
 class Batch:
     items: list[RunItem] = field(default_factory=list)
@@ -120,7 +75,6 @@ class Batch:
     # target id -> (tags added, tags removed, source id): tag-only updates of HighLevel
     # contacts, written together through the bulk tags endpoint when the batch commits.
     tags: dict[str, tuple[set, set, str]] = field(default_factory=dict)
-    api_calls: int = 0
 
 
 class FlowRunner:
@@ -144,6 +98,11 @@ class FlowRunner:
         self.target_provider = self.flow.target_connection.provider
         self.links: dict[str, RecordLink] = {}
         self._last_beat = timezone.now()
+        # Every request either side's client sends (reads, writes, actions, retries), as
+        # the run's `api_calls`; `_calls_recorded` of them are in the database already.
+        self.calls = CallCount()
+        self._calls_recorded = 0
+        self._handled = 0  # records handled by this worker, for the calls a record costs
 
     # -- entry ----------------------------------------------------------------------------
     def execute(self, records: Iterable[tuple[str, dict | None, str]] | None = None) -> Run:
@@ -153,9 +112,7 @@ class FlowRunner:
         now = timezone.now()
         # Claimed with a conditional update: a run redelivered to a second worker, or
         # requeued while it was only slow, is not run twice.
-        claimed = Run.objects.filter(
-            pk=run.pk, status__in=(Run.Status.QUEUED, Run.Status.WAITING)
-        ).update(
+        claimed = Run.objects.filter(pk=run.pk, status=Run.Status.QUEUED).update(
             status=Run.Status.RUNNING,
             started_at=Coalesce("started_at", Value(now)),
             heartbeat_at=now,
@@ -169,10 +126,15 @@ class FlowRunner:
                 "The mapping has problems, so nothing was written: open it and fix them.",
             )
         try:
-            if records is None:
-                self._run_changes()
-            else:
-                self._run_records(records)
+            with self.calls:
+                self.calls.watch(self.source.client)
+                self.calls.watch(self.target.client)
+                if records is None:
+                    self._run_changes()
+                else:
+                    self._run_records(records)
+        except DailyBudgetSpent as spent:
+            return self._wait(spent)
         except (AuthError, MissingScopeError) as error:
             return self._finish(Run.Status.FAILED, f"{error} Reconnect, then run again.")
         except IntegrationError as error:
@@ -181,6 +143,10 @@ class FlowRunner:
         status = run_status(processed=run.processed, failed=run.failed)
         return self._finish(status, "")
 
+    def _unrecorded_calls(self) -> int:
+        count, self._calls_recorded = self.calls.count - self._calls_recorded, self.calls.count
+        return count
+
     def _finish(self, status: str, message: str) -> Run:
         Run.objects.filter(pk=self.run.pk).update(
             status=status,
@@ -188,6 +154,74 @@ class FlowRunner:
             in_flight=False,
             finished_at=timezone.now(),
             eta_seconds=0,
+            api_calls=F("api_calls") + self._unrecorded_calls(),
+        )
+        self.run.refresh_from_db()
+        return self.run
+
+    # -- the daily cap -------------------------------------------------------------------------
+    def _check_daily_budget(self) -> None:
+        """Stop a whole-flow read (between batches, its cursor saved) before a next batch
+        could eat into the DAILY_RESERVE of either system's daily cap."""
+        per_record = self.calls.count / self._handled if self._handled else 1.0
+        next_batch = max(per_record, 1.0) * BATCH
+        for adapter, key in (
+            (self.target, self.target_provider),
+            (self.source, self.source_provider),
+        ):
+            quota = adapter.daily_quota()
+            if quota is not None and quota.remaining < quota.limit * DAILY_RESERVE + next_batch:
+                raise DailyBudgetSpent(get_provider(key).name, quota)
+
+    def _plan(self, quota, run: Run, now):
+        """The rest of this run spread over the coming days' allowances (None: the total is
+        not known)."""
+        if run.total is None:
+            return None
+        calls_per_record = run.api_calls / run.processed if run.processed else 1.0
+        return plan_backfill(
+            records=max(run.total - run.processed, 0),
+            calls_per_record=max(calls_per_record, 0.01),
+            daily_cap=quota.limit,
+            used_today=quota.used,
+            now=now,
+            resets_at=quota.resets_at,
+            reserve=DAILY_RESERVE,
+            calls_per_second=_budget_pace(self.target_caps) or 1.0,
+        )
+
+    def _wait(self, spent: DailyBudgetSpent) -> Run:
+        """Park the run until the daily reset: WAITING (still the flow's run in flight, so no
+        poll or schedule reads past it; webhook changes keep flowing on the reserve), resumed
+        from its cursor by the `runs_resume_waiting` beat."""
+        now, quota = timezone.now(), spent.quota
+        Run.objects.filter(pk=self.run.pk).update(
+            api_calls=F("api_calls") + self._unrecorded_calls()
+        )
+        self.run.refresh_from_db()
+        plan = self._plan(quota, self.run, now)
+        message = (
+            f"Paused for the day: {quota.used:,} of {spent.service}'s {quota.limit:,} daily "
+            f"requests are used, and the last {DAILY_RESERVE:.0%} is kept for live changes. "
+            f"It continues from where it stopped at {quota.resets_at:%Y-%m-%d %H:%M} UTC"
+        )
+        if plan is not None and plan.finish_at is not None:
+            message += (
+                f"; about {self.run.total - self.run.processed:,} records are left, at up to "
+                f"{plan.records_per_day:,} a day: expected to finish by "
+                f"{plan.finish_at:%Y-%m-%d %H:%M} UTC."
+            )
+        else:
+            message += "."
+        Run.objects.filter(pk=self.run.pk).update(
+            status=Run.Status.WAITING,
+            message=message,
+            resume_after=quota.resets_at,
+            eta_seconds=(
+                max(int((plan.finish_at - now).total_seconds()), 0)
+                if plan and plan.finish_at
+                else None
+            ),
         )
         self.run.refresh_from_db()
         return self.run
@@ -211,7 +245,9 @@ class FlowRunner:
             if len(batch.items) >= BATCH:
                 self._commit(batch, cursor_name="changes", cursor=cursor)
                 batch = Batch()
+                self._check_daily_budget()
         self._commit(batch, cursor_name="changes", cursor=reading.cursor)
+        self._check_daily_budget()
         deleted_batch, after = Batch(), reading.cursor
         deletions = self._prefetching(
             self.source.list_deleted(reading.cursor), lambda step: step[0].external_id
@@ -260,6 +296,7 @@ class FlowRunner:
 
     def _handle(self, batch: Batch, source_id: str, record: dict | None, action: str) -> None:
         self._beat()
+        self._handled += 1
         link = self._link(source_id)
         try:
             if record is None and action == "deleted":
@@ -365,7 +402,7 @@ class FlowRunner:
         if decision.action in (Action.DELETE, Action.DEACTIVATE, Action.ARCHIVE):
             outcome = Outcome.ARCHIVED if decision.action is Action.ARCHIVE else Outcome.DELETED
             if not self.dry_run:
-                batch.api_calls += self._delete(decision)
+                self._delete(decision)
             return decision.target_id, outcome
         payload, extras = actions.split_payload(self.target_provider, decision.payload)
         if self.dry_run:
@@ -386,7 +423,7 @@ class FlowRunner:
             target_id = decision.target_id
             self.target.update(target_id, payload)
             outcome = Outcome.UPDATED
-        batch.api_calls += 1 + actions.after_write(
+        actions.after_write(
             self.flow,
             self.target,
             target_id,
@@ -413,15 +450,14 @@ class FlowRunner:
         after = {str(t) for t in (row["after"] or [])}
         return after - before, before - after
 
-    def _delete(self, decision: Decision) -> int:
+    def _delete(self, decision: Decision) -> None:
         if decision.action is Action.ARCHIVE:
-            return actions.archive(self.flow, self.target, decision.target_id)
-        if decision.action is Action.DEACTIVATE:
+            actions.archive(self.flow, self.target, decision.target_id)
+        elif decision.action is Action.DEACTIVATE:
             self.target.deactivate(decision.target_id)
         else:
             with contextlib.suppress(NotFoundError):  # already gone: the goal is met
                 self.target.delete(decision.target_id)
-        return 1
 
     # -- bookkeeping ----------------------------------------------------------------------------
     def _item(
@@ -454,18 +490,27 @@ class FlowRunner:
 
     def _eta(self, just_done: int) -> int | None:
         """Seconds left: the remaining records at the slower of the pace so far and what the
-        target's rate budget allows."""
-        run = Run.objects.only("total", "processed", "started_at").get(pk=self.run.pk)
+        target's rate budget allows, spread over days when a daily cap will stop it."""
+        run = Run.objects.only("total", "processed", "started_at", "api_calls").get(pk=self.run.pk)
         if run.total is None or run.started_at is None:
             return None
+        now = timezone.now()
         done = run.processed + just_done
-        elapsed = max((timezone.now() - run.started_at).total_seconds(), 0.001)
+        elapsed = max((now - run.started_at).total_seconds(), 0.001)
         pace = done / elapsed
         allowed = _budget_pace(self.target_caps)
         pace = min(pace, allowed) if allowed else pace
-        return eta_seconds(
+        left = eta_seconds(
             remaining=max(run.total - done, 0), calls_per_record=1, calls_per_second=pace
         )
+        quota = self.target.daily_quota() or self.source.daily_quota()
+        if quota is None or left is None:
+            return left
+        run.processed = done
+        plan = self._plan(quota, run, now)
+        if plan is None or plan.days <= 1:
+            return left
+        return max(int((plan.finish_at - now).total_seconds()), left)
 
     def _write_tags(self, batch: Batch) -> None:
         """The batch's tag-only changes in as few bulk calls as there are distinct changes;
@@ -475,7 +520,7 @@ class FlowRunner:
         failed: dict[str, str] = {}
         changes = {tid: (added, removed) for tid, (added, removed, _) in batch.tags.items()}
         try:
-            batch.api_calls += actions.bulk_tag_changes(self.target, changes, failed=failed)
+            actions.bulk_tag_changes(self.target, changes, failed=failed)
         except IntegrationError as error:
             failed = {tid: str(error) for tid in changes}
             kind = error_kind(error)
@@ -552,7 +597,7 @@ class FlowRunner:
                 skipped=F("skipped") + counts["skipped"],
                 deleted=F("deleted") + counts["deleted"] + counts["archived"],
                 failed=F("failed") + counts["failed"],
-                api_calls=F("api_calls") + batch.api_calls,
+                api_calls=F("api_calls") + self._unrecorded_calls(),
                 heartbeat_at=timezone.now(),
             )
         # Committed: later batches find these links in the database. Holding every link
@@ -566,47 +611,12 @@ def _budget_pace(capabilities) -> float:
     return limit.requests / limit.window_seconds if limit else 0.0
 
 
-def pending_change_retry(
-    *,
-    flow: Flow,
-    source_id: str,
-    action: str,
-    error_kind: str,
-    create_uncertain: bool,
-    message: str,
-) -> PendingChange:
-    """A record that failed: retried later on the slow schedule, or a dead letter now when
-    the error will not go away by itself (validation, scope, mapping)."""
-    change = (
-        PendingChange.objects.filter(flow=flow, source_id=source_id)
-        .exclude(status=PendingChange.Status.DONE)
-        .order_by("-pk")
-        .first()
-    )
-    if change is None:
-        change = PendingChange(flow=flow, source_id=source_id, origin=PendingChange.Origin.RETRY)
-    change.action = action
-    change.attempts += 1
-    change.last_error = message[:2000]
-    change.error_kind = error_kind
-    change.create_uncertain = change.create_uncertain or create_uncertain
-    wait = next_retry(change.attempts, error_kind)
-    if wait is None:
-        change.status = PendingChange.Status.DEAD
-        change.not_before = None
-    else:
-        change.status = PendingChange.Status.PENDING
-        change.not_before = timezone.now() + wait
-    change.save()
-    return change
-
-
 def run_execute(*, run_id: int) -> Run:
     run = Run.objects.select_related(
         "flow__source_connection", "flow__target_connection", "flow__mapping"
     ).get(pk=run_id)
-    if run.status not in (Run.Status.QUEUED, Run.Status.WAITING):
-        return run
+    if run.status != Run.Status.QUEUED:
+        return run  # done, running elsewhere, or waiting for the daily reset
     return FlowRunner(run).execute()
 
 

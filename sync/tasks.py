@@ -8,7 +8,7 @@ import time
 
 from celery import shared_task
 
-from sync import triggers
+from sync import runs, triggers
 from sync.runner import run_changes, run_execute
 
 # changes_process stops taking new chunks after this long and hands the rest to a fresh
@@ -73,6 +73,15 @@ def retries_due() -> int:
 def runs_reset_stale() -> int:
     """Beat, every 5 minutes: runs whose worker died resume from their cursor."""
     run_ids = triggers.runs_requeue_stale()
+    for run_id in run_ids:
+        run_flow.delay_on_commit(run_id)
+    return len(run_ids)
+
+
+@shared_task(soft_time_limit=50, time_limit=60)
+def runs_resume_waiting() -> int:
+    """Beat, every minute: runs paused for a daily API cap go on once it has reset."""
+    run_ids = runs.runs_resume_waiting()
     for run_id in run_ids:
         run_flow.delay_on_commit(run_id)
     return len(run_ids)

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from integrations.providers.base import ChangeAction, ChangeEvent
 from sync.models import Flow, PendingChange, Run
-from sync.runner import STALE_AFTER, RunRefused, run_start, runs_reset_stale
+from sync.runs import STALE_AFTER, RunRefused, run_start, runs_reset_stale
 
 logger = logging.getLogger(__name__)
 

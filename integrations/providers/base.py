@@ -24,6 +24,7 @@ from integrations.providers.capabilities import Capabilities
 if TYPE_CHECKING:
     from integrations.models import Connection
     from integrations.providers.cursors import Cursor, Reading
+    from integrations.transport import DailyQuota
 
 
 # --- Describing a provider -----------------------------------------------------------------
@@ -269,6 +270,12 @@ class RecordAdapter(ABC):
         """The changes one stored webhook event (`integrations.models.WebhookEvent`) reports
         for this object type; [] for events about other things."""
         return []
+
+    # budget
+    def daily_quota(self) -> DailyQuota | None:
+        """The system's daily request allowance as its latest answer to this adapter's client
+        told it; None for systems without a daily cap, or before the first answer."""
+        return getattr(getattr(self.client, "transport", None), "daily", None)
 
 
 # --- OAuth and sandboxes -------------------------------------------------------------------

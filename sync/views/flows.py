@@ -13,7 +13,7 @@ from integrations.selectors import connections_for_workspace
 from sync import catalogue, services, tasks
 from sync.forms import FlowForm, flow_initial
 from sync.models import Flow, Run
-from sync.runner import RunRefused, run_start
+from sync.runs import RunRefused, run_start
 from sync.selectors import (
     dead_letters,
     flows_with_latest_run,

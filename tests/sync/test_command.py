@@ -8,55 +8,11 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from mappings.services import mapping_create
 from sync.models import Flow, PendingChange, RecordLink, Run, RunItem
-from sync.runner import run_start
-from sync.services import flow_create
+from sync.runs import run_start
 from tests.integrations.providers.ecwid.contract import HARNESS as ECWID
-from tests.integrations.providers.highlevel.contract import HARNESS as HIGHLEVEL
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="module")
-def sandboxes():
-    ECWID.start()
-    HIGHLEVEL.start()
-    yield
-    ECWID.stop()
-    HIGHLEVEL.stop()
-
-
-@pytest.fixture
-def flow(sandboxes, workspace, owner):
-    source = ECWID.make_connection(workspace)
-    target = HIGHLEVEL.make_connection(workspace)
-    mapping = mapping_create(
-        workspace=workspace,
-        user=owner,
-        name="Ecwid to HighLevel",
-        source_provider="ecwid",
-        target_provider="highlevel",
-        source_connection=source,
-        target_connection=target,
-    )
-    flow = flow_create(
-        workspace=workspace,
-        name="Customers into HighLevel",
-        source_connection=source,
-        target_connection=target,
-        mapping=mapping,
-        trigger_webhook=False,
-    )
-    flow.mode = Flow.Mode.LIVE  # the mapping's live checks are tested elsewhere
-    flow.save()
-    return flow
-
-
-@pytest.fixture
-def faults():
-    yield lambda **knobs: HIGHLEVEL._control("POST", "", json=knobs)
-    HIGHLEVEL._control("POST", "/reset")
 
 
 def sync(*args) -> str:

@@ -4,47 +4,11 @@ import pytest
 
 from integrations.providers.base import ObjectType
 from integrations.providers.registry import adapter_for
-from mappings.services import mapping_create
 from sync.models import Flow, PendingChange, RecordLink, Run, RunItem
-from sync.runner import FlowRunner, RunRefused, run_changes, run_execute, run_start
-from sync.services import flow_create
+from sync.runner import FlowRunner, run_changes, run_execute
+from sync.runs import RunRefused, run_start
 from tests.integrations.providers.ecwid.contract import HARNESS as ECWID
 from tests.integrations.providers.highlevel.contract import HARNESS as HIGHLEVEL
-
-
-@pytest.fixture(scope="module")
-def sandboxes():
-    ECWID.start()
-    HIGHLEVEL.start()
-    yield
-    ECWID.stop()
-    HIGHLEVEL.stop()
-
-
-@pytest.fixture
-def flow(sandboxes, workspace, owner):
-    source = ECWID.make_connection(workspace)
-    target = HIGHLEVEL.make_connection(workspace)
-    mapping = mapping_create(
-        workspace=workspace,
-        user=owner,
-        name="Ecwid to HighLevel",
-        source_provider="ecwid",
-        target_provider="highlevel",
-        source_connection=source,
-        target_connection=target,
-    )
-    flow = flow_create(
-        workspace=workspace,
-        name="Customers into HighLevel",
-        source_connection=source,
-        target_connection=target,
-        mapping=mapping,
-        trigger_webhook=False,
-    )
-    flow.mode = Flow.Mode.LIVE  # the mapping's live checks are tested elsewhere
-    flow.save()
-    return flow
 
 
 def _fast_target(flow):
@@ -53,12 +17,6 @@ def _fast_target(flow):
 
     client = HighLevelClient(flow.target_connection, max_attempts=1)
     return adapter_for(flow.target_connection, ObjectType.CONTACT, client=client)
-
-
-@pytest.fixture
-def faults():
-    yield lambda **knobs: HIGHLEVEL._control("POST", "", json=knobs)
-    HIGHLEVEL._control("POST", "/reset")
 
 
 def test_a_live_run_creates_every_customer_once_and_a_second_run_writes_nothing(flow):

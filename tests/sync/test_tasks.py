@@ -12,11 +12,10 @@ from django.utils import timezone
 
 from integrations.providers.base import ChangeAction, ChangeEvent, Identity, ObjectType
 from integrations.providers.registry import adapter_for
-from mappings.services import mapping_create
 from sync import tasks
 from sync.models import Flow, PendingChange, RecordLink, Run, RunItem
-from sync.runner import RunRefused, run_changes, run_start
-from sync.services import flow_create
+from sync.runner import run_changes
+from sync.runs import RunRefused, run_start
 from sync.triggers import (
     LEASE,
     pending_change_upsert,
@@ -25,7 +24,7 @@ from sync.triggers import (
 )
 from tests.factories import FlowFactory
 from tests.integrations.providers.ecwid.contract import HARNESS as ECWID
-from tests.integrations.providers.highlevel.contract import HARNESS as HIGHLEVEL
+from tests.sync.conftest import ecwid_to_highlevel
 from tests.sync.test_triggers import relay_deliveries, work_inbox
 
 Change = PendingChange.Status
@@ -42,42 +41,11 @@ def _finish(run_id: int) -> None:
 
 
 # --- against the sandboxes ---------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def sandboxes():
-    ECWID.start()
-    HIGHLEVEL.start()
-    yield
-    ECWID.stop()
-    HIGHLEVEL.stop()
-
-
 @pytest.fixture
 def flow(sandboxes, workspace, owner):
-    """A live Ecwid -> HighLevel flow with the preset mapping, saved through the services."""
+    """The shared flow, taking its changes from webhooks."""
     ECWID.clear_webhooks()
-    source = ECWID.make_connection(workspace)
-    target = HIGHLEVEL.make_connection(workspace)
-    mapping = mapping_create(
-        workspace=workspace,
-        user=owner,
-        name="Ecwid to HighLevel",
-        source_provider="ecwid",
-        target_provider="highlevel",
-        source_connection=source,
-        target_connection=target,
-    )
-    assert mapping.is_healthy, mapping.problems
-    flow = flow_create(
-        workspace=workspace,
-        name="Customers into HighLevel",
-        source_connection=source,
-        target_connection=target,
-        mapping=mapping,
-        trigger_webhook=True,
-    )
-    flow.mode = Flow.Mode.LIVE  # going live is tested with the services
-    flow.save()
-    return flow
+    return ecwid_to_highlevel(workspace, owner, trigger_webhook=True)
 
 
 def _customer(name: str = "Webhook") -> tuple[str, str]:
@@ -445,6 +413,7 @@ def test_tasks_go_to_their_queues():
             "flows_schedule_due",
             "retries_due",
             "runs_reset_stale",
+            "runs_resume_waiting",
         )
     }
     assert queues.pop("run_flow") == "bulk"
@@ -459,3 +428,4 @@ def test_the_beats_are_scheduled():
     assert schedule["sync.tasks.flows_schedule_due"] == 60
     assert schedule["sync.tasks.retries_due"] == 60
     assert schedule["sync.tasks.runs_reset_stale"] == 300
+    assert schedule["sync.tasks.runs_resume_waiting"] == 60

@@ -15,6 +15,7 @@ Facts and sources: docs/providers/highlevel.md.
 """
 
 import hashlib
+from datetime import UTC, datetime, time, timedelta
 from functools import cached_property
 
 from django.core.cache import cache
@@ -29,7 +30,7 @@ from integrations.errors import (
 )
 from integrations.providers.highlevel import auth
 from integrations.ratelimit import Limit
-from integrations.transport import ApiTransport
+from integrations.transport import ApiTransport, DailyQuota
 
 DEFAULT_VERSION = "2021-07-28"
 # The only values the specs' `Version` header enums allow: Contacts (contacts.json) and
@@ -47,6 +48,23 @@ def check_version(version: str) -> str:
             f"({' or '.join(VERSIONS)}): change the connection's API version setting."
         )
     return version
+
+
+def daily_quota(headers) -> DailyQuota | None:
+    """The location's daily allowance from an answer's headers. `X-RateLimit-Daily-Reset`
+    (milliseconds until the reset) is seen live but undocumented: without it, the next UTC
+    midnight."""
+    limit = headers.get("X-RateLimit-Limit-Daily", "")
+    remaining = headers.get("X-RateLimit-Daily-Remaining", "")
+    if not (limit.isdigit() and remaining.isdigit()):
+        return None
+    now = datetime.now(UTC)
+    reset_ms = headers.get("X-RateLimit-Daily-Reset", "")
+    if reset_ms.isdigit():
+        resets_at = now + timedelta(milliseconds=int(reset_ms))
+    else:
+        resets_at = datetime.combine(now.date() + timedelta(days=1), time.min, tzinfo=UTC)
+    return DailyQuota(limit=int(limit), remaining=int(remaining), resets_at=resets_at)
 
 
 class HighLevelTransport(ApiTransport):
@@ -143,6 +161,7 @@ class HighLevelTransport(ApiTransport):
 
     def observe(self, response) -> None:
         headers = self._last_headers = response.headers
+        self.daily = daily_quota(headers) or self.daily
         try:
             maximum = int(headers["X-RateLimit-Max"])
             interval = int(headers["X-RateLimit-Interval-Milliseconds"]) / 1000
@@ -154,10 +173,9 @@ class HighLevelTransport(ApiTransport):
             self.limit = learned
             cache.set(self._limit_cache_key(), [maximum, interval], LEARNED_LIMIT_SECONDS)
         self.note_usage(maximum - remaining)
-        daily = headers.get("X-RateLimit-Daily-Remaining", "")
-        if daily.isdigit() and int(daily) == 0:
-            reset_ms = headers.get("X-RateLimit-Daily-Reset", "")
-            self.budget.block(self.budget_key, int(reset_ms) / 1000 if reset_ms.isdigit() else 3600)
+        if self.daily is not None and self.daily.remaining == 0:
+            wait = (self.daily.resets_at - datetime.now(UTC)).total_seconds()
+            self.budget.block(self.budget_key, max(wait, 1.0))
 
     def retry_after(self, response) -> float:
         seconds = http.retry_after_seconds(response)

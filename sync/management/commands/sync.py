@@ -33,7 +33,8 @@ from rich.table import Table
 from rich.text import Text
 
 from sync.models import Flow, PendingChange, Run, RunItem
-from sync.runner import RunRefused, run_changes, run_execute, run_start
+from sync.runner import run_changes, run_execute
+from sync.runs import RunRefused, run_start
 
 POLL_SECONDS = 0.5
 EXIT_FAILED, EXIT_PARTIAL, EXIT_INTERRUPTED = 2, 3, 130

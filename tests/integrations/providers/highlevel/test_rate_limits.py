@@ -4,6 +4,8 @@ and location. These tests sleep for real (a few seconds): the budget is about ti
 
 import threading
 import time
+from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 
 import pytest
 from django.db import connections
@@ -265,3 +267,39 @@ def test_requests_of_another_client_on_the_key_fill_our_window(
         client.find_duplicate(email="nobody@example.org")
     assert control.stats()["rate_limited"] == 0
     assert sum(client.transport.sleep) > 0.5  # it waited for the others' requests to leave
+
+
+def test_the_client_knows_the_daily_quota_from_the_last_answer(
+    control, pit_connection, make_client
+):
+    control.set(daily_limit=50)
+    client = make_client(pit_connection())
+    assert client.transport.daily is None  # nothing answered yet
+    client.find_duplicate(email="nobody@example.org")
+    client.find_duplicate(email="nobody@example.org")
+    quota = client.transport.daily
+    assert (quota.limit, quota.remaining, quota.used) == (50, 48, 2)
+    now = datetime.now(UTC)
+    midnight = datetime.combine(now.date() + timedelta(days=1), dt_time.min, tzinfo=UTC)
+    assert abs((quota.resets_at - midnight).total_seconds()) < 5  # the sandbox resets then
+
+
+def test_daily_quota_headers():
+    from integrations.providers.highlevel.transport import daily_quota
+
+    now = datetime.now(UTC)
+    quota = daily_quota(
+        {
+            "X-RateLimit-Limit-Daily": "200000",
+            "X-RateLimit-Daily-Remaining": "199417",
+            "X-RateLimit-Daily-Reset": "72750000",
+        }
+    )
+    assert (quota.limit, quota.remaining, quota.used) == (200_000, 199_417, 583)
+    assert abs((quota.resets_at - now).total_seconds() - 72_750) < 5
+    # Without the (undocumented) reset header: the next UTC midnight.
+    quota = daily_quota({"X-RateLimit-Limit-Daily": "10", "X-RateLimit-Daily-Remaining": "0"})
+    assert quota.resets_at.time() == dt_time.min and quota.resets_at > now
+    assert quota.resets_at - now <= timedelta(days=1)
+    assert daily_quota({"X-RateLimit-Daily-Remaining": "5"}) is None
+    assert daily_quota({"X-RateLimit-Limit-Daily": "x", "X-RateLimit-Daily-Remaining": "5"}) is None

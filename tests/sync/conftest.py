@@ -1,0 +1,59 @@
+"""Both sandboxes and an Ecwid -> HighLevel flow with the preset mapping, over real HTTP:
+what the runner, command and task tests share."""
+
+import pytest
+
+from mappings.services import mapping_create
+from sync.models import Flow
+from sync.services import flow_create
+from tests.integrations.providers.ecwid.contract import HARNESS as ECWID
+from tests.integrations.providers.highlevel.contract import HARNESS as HIGHLEVEL
+
+
+@pytest.fixture(scope="module")
+def sandboxes():
+    ECWID.start()
+    HIGHLEVEL.start()
+    yield
+    ECWID.stop()
+    HIGHLEVEL.stop()
+
+
+def ecwid_to_highlevel(workspace, owner, *, trigger_webhook: bool = False) -> Flow:
+    """A live flow from the Ecwid sandbox into the HighLevel one, saved through the services.
+    Going live is tested with the services, so it is switched on here directly."""
+    source = ECWID.make_connection(workspace)
+    target = HIGHLEVEL.make_connection(workspace)
+    mapping = mapping_create(
+        workspace=workspace,
+        user=owner,
+        name="Ecwid to HighLevel",
+        source_provider="ecwid",
+        target_provider="highlevel",
+        source_connection=source,
+        target_connection=target,
+    )
+    assert mapping.is_healthy, mapping.problems
+    flow = flow_create(
+        workspace=workspace,
+        name="Customers into HighLevel",
+        source_connection=source,
+        target_connection=target,
+        mapping=mapping,
+        trigger_webhook=trigger_webhook,
+    )
+    flow.mode = Flow.Mode.LIVE
+    flow.save()
+    return flow
+
+
+@pytest.fixture
+def flow(sandboxes, workspace, owner) -> Flow:
+    return ecwid_to_highlevel(workspace, owner)
+
+
+@pytest.fixture
+def faults():
+    """Set HighLevel sandbox knobs for one test (`faults(error_rate=1.0)`); reset after."""
+    yield lambda **knobs: HIGHLEVEL._control("POST", "", json=knobs)
+    HIGHLEVEL._control("POST", "/reset")
