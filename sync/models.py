@@ -167,6 +167,10 @@ class RecordLink(models.Model):
     target_id = models.CharField(max_length=200)
     source_hash = models.CharField(max_length=40, blank=True, default="")
     target_hash = models.CharField(max_length=40, blank=True, default="")
+    # What the mapping made of the source record alone at the last write (sync.engine.decide
+    # `Mapped`): the digest of all but its tags, and its tags. Empty: not known.
+    mapped_hash = models.CharField(max_length=40, blank=True, default="")
+    mapped_tags = models.JSONField(default=list, blank=True)
     last_run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL)
     synced_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)  # the source record was deleted

@@ -38,10 +38,13 @@ from sync.actions.calls import CallCount
 from sync.engine.decide import (
     Action,
     Decision,
+    Mapped,
     Outcome,
     choose_match,
     decide_delete,
+    decide_tags_only,
     decide_write,
+    mapped_of,
     record_hash,
     unchanged_since_last_sync,
 )
@@ -55,7 +58,16 @@ BATCH = 50  # records per committed batch
 # Whole-flow reads (backfills, polls, schedules) stop for the day when this share of a
 # system's daily request cap is left: it is kept for webhook changes (realtime runs).
 DAILY_RESERVE = 0.2
-LINK_FIELDS = ["target_id", "source_hash", "target_hash", "last_run", "synced_at", "deleted_at"]
+LINK_FIELDS = [
+    "target_id",
+    "source_hash",
+    "target_hash",
+    "mapped_hash",
+    "mapped_tags",
+    "last_run",
+    "synced_at",
+    "deleted_at",
+]
 
 
 # --- the work -----------------------------------------------------------------------------------
@@ -94,6 +106,15 @@ class FlowRunner:
         self.mapping = engine.compile_mapping(spec, options=engine_options(mapping))
         used = engine.used_fields(spec)
         self.reads, self.writes = used["source"], used["target"]
+        # A change whose mapped result (tags aside) is what was last written is decided
+        # without reading the target: unchanged, or HighLevel tags to add in bulk. Only
+        # sound when tags are only ever appended and no action runs after a write.
+        tag_rules = [rule for rule in spec["rules"] if rule.get("target") == "tags"]
+        self.decide_from_link = not self.flow.actions and all(
+            rule.get("write_mode") == "append" for rule in tag_rules
+        )
+        self._mapped: Mapped | None = None  # the record in hand's, when worked out
+        self._alone = None  # and the mapping's result for it against no target record
         self.source_provider = self.flow.source_connection.provider
         self.target_provider = self.flow.target_connection.provider
         self.links: dict[str, RecordLink] = {}
@@ -297,6 +318,7 @@ class FlowRunner:
     def _handle(self, batch: Batch, source_id: str, record: dict | None, action: str) -> None:
         self._beat()
         self._handled += 1
+        self._mapped = self._alone = None
         link = self._link(source_id)
         try:
             if record is None and action == "deleted":
@@ -350,6 +372,9 @@ class FlowRunner:
         source_hash = record_hash(record)
         if link and unchanged_since_last_sync(source_hash, link.source_hash):
             return Decision(Action.NOTHING, Outcome.UNCHANGED, link.target_id)
+        decision = self._decide_from_link(record, link)
+        if decision is not None:
+            return decision
         current, target_id = None, ""
         if link:
             try:
@@ -364,10 +389,29 @@ class FlowRunner:
         current = actions.current_with_extras(
             self.target_provider, self.target, target_id, current, self.writes
         )
-        result = self.mapping.apply(record, current=current)
+        if current is None and self._alone is not None:
+            result = self._alone  # already worked out against no target record
+        else:
+            result = self.mapping.apply(record, current=current)
         return decide_write(
             result, target_id=target_id, exists=current is not None, can_upsert=can_upsert
         )
+
+    def _decide_from_link(self, record: dict, link: RecordLink | None) -> Decision | None:
+        """The decision when the link alone tells it (see `decide_from_link`), else None."""
+        if not self.decide_from_link:
+            return None
+        self._alone = self.mapping.apply(record, current=None)
+        self._mapped = mapped_of(self._alone)
+        if self._mapped is None or not link or not link.mapped_hash or link.deleted_at:
+            return None
+        before = Mapped(link.mapped_hash, list(link.mapped_tags))
+        decision = decide_tags_only(target_id=link.target_id, before=before, now=self._mapped)
+        if decision is None or (
+            decision.action is not Action.NOTHING and self.target_provider != "highlevel"
+        ):
+            return None  # tags to add elsewhere than HighLevel: the full path writes them
+        return decision
 
     def _match(self, record: dict) -> tuple[str, dict | None]:
         identity = self.source.identity_of(record)
@@ -482,6 +526,8 @@ class FlowRunner:
         link.source_hash = record_hash(record)
         if decision.payload:
             link.target_hash = record_hash(decision.payload)
+        if self._mapped is not None:
+            link.mapped_hash, link.mapped_tags = self._mapped.digest, self._mapped.tags
         link.last_run = self.run
         link.synced_at = timezone.now()
         link.deleted_at = None

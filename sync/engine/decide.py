@@ -72,6 +72,41 @@ def diff_of(changes: Iterable) -> list[dict]:
     return rows
 
 
+@dataclass(frozen=True)
+class Mapped:
+    """What the mapping makes of a source record on its own (no target record to merge
+    with): the digest of everything but its tags, and its tags. Kept on the link after each
+    write, so a later change that only adds tags is known without reading the target."""
+
+    digest: str
+    tags: list[str]
+
+
+def mapped_of(result: Any) -> Mapped | None:
+    """`Mapped` from the mapping engine's Result for a record against no target record;
+    None when the mapping skips or refuses the record."""
+    if result.skipped or not result.ok:
+        return None
+    payload = dict(result.payload)
+    tags = payload.pop("tags", None) or []
+    tags = [str(tag) for tag in (tags if isinstance(tags, list) else [tags])]
+    return Mapped(record_hash(payload), tags)
+
+
+def decide_tags_only(*, target_id: str, before: Mapped, now: Mapped) -> Decision | None:
+    """With tags the mapping only appends: when nothing but the mapped tags changed since
+    the last write, add the new ones (unchanged when there are none) — no read of the target
+    needed. None when anything else changed: the full path decides."""
+    if before.digest != now.digest:
+        return None
+    known = {tag.strip().casefold() for tag in before.tags}
+    added = [tag for tag in dict.fromkeys(now.tags) if tag.strip().casefold() not in known]
+    if not added:
+        return Decision(Action.NOTHING, Outcome.UNCHANGED, target_id)
+    diff = [{"field": "tags", "before": before.tags, "after": [*before.tags, *added]}]
+    return Decision(Action.UPDATE, None, target_id, {"tags": added}, diff)
+
+
 def problems_text(problems: Sequence) -> str:
     reasons = []
     for problem in problems:

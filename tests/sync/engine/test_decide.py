@@ -5,11 +5,14 @@ from dataclasses import dataclass, field
 from mappings.engine import Change
 from sync.engine.decide import (
     Action,
+    Mapped,
     Outcome,
     choose_match,
     decide_delete,
+    decide_tags_only,
     decide_write,
     diff_of,
+    mapped_of,
     record_hash,
     unchanged_since_last_sync,
 )
@@ -97,3 +100,33 @@ def test_diffs_accept_the_engines_changes_and_plain_dicts():
     assert diff_of([{"field": "x", "before": 1, "after": 2}]) == [
         {"field": "x", "before": 1, "after": 2}
     ]
+
+
+# --- decided from the link -----------------------------------------------------------------
+def test_mapped_keeps_tags_apart_from_the_digest_of_the_rest():
+    plain = mapped_of(Result(payload={"email": "a@b.c", "tags": ["vip"]}))
+    retagged = mapped_of(Result(payload={"tags": ["vip", "trade"], "email": "a@b.c"}))
+    assert plain.digest == retagged.digest and plain.tags == ["vip"]
+    assert retagged.tags == ["vip", "trade"]
+    assert mapped_of(Result(payload={"email": "x@b.c"})).digest != plain.digest
+    assert mapped_of(Result(payload={"email": "a@b.c", "tags": "solo"})).tags == ["solo"]
+    assert mapped_of(Result(payload={"email": "a@b.c"})).tags == []
+    assert mapped_of(Result(skipped_reason="condition")) is None
+    assert mapped_of(Result(problems=[Problem("email", "bad")])) is None
+
+
+def test_only_new_tags_are_added_when_nothing_else_changed():
+    before = Mapped("d1", ["vip"])
+    decision = decide_tags_only(target_id="c1", before=before, now=Mapped("d1", ["VIP ", "trade"]))
+    assert decision.action is Action.UPDATE and decision.target_id == "c1"
+    assert decision.payload == {"tags": ["trade"]}  # "VIP " is "vip", already there
+    assert decision.diff == [{"field": "tags", "before": ["vip"], "after": ["vip", "trade"]}]
+
+
+def test_tags_gone_from_the_source_are_not_taken_off_when_tags_only_append():
+    decision = decide_tags_only(target_id="c1", before=Mapped("d1", ["vip"]), now=Mapped("d1", []))
+    assert decision.action is Action.NOTHING and decision.outcome is Outcome.UNCHANGED
+
+
+def test_anything_else_changed_leaves_the_decision_to_the_full_path():
+    assert decide_tags_only(target_id="c1", before=Mapped("d1", []), now=Mapped("d2", [])) is None
