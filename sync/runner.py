@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -27,58 +27,38 @@ from integrations.errors import (
     IntegrationError,
     MissingScopeError,
     NotFoundError,
-    ValidationFailedError,
 )
-from integrations.providers.base import Identity, RecordAdapter
+from integrations.providers.base import RecordAdapter
 from integrations.providers.registry import adapter_for, get_provider
 from mappings import engine
 from mappings.checks import engine_options, full_spec
 from sync import actions
 from sync.actions.calls import CallCount
+from sync.budget import (
+    DailyBudgetSpent,
+    budget_pace,
+    daily_budget_check,
+    run_eta,
+    run_wait,
+)
+from sync.deciding import Decider
 from sync.engine.decide import (
     Action,
     Decision,
-    Mapped,
     Outcome,
-    choose_match,
-    decide_delete,
-    decide_tags_only,
-    decide_write,
-    mapped_of,
     record_hash,
-    unchanged_since_last_sync,
 )
-from sync.engine.schedule import eta_seconds, plan_backfill, run_status
-from sync.models import Flow, PendingChange, RecordLink, Run, RunItem, SyncCursor
+from sync.engine.schedule import run_status
+from sync.links import links_save
+from sync.models import PendingChange, RecordLink, Run, RunItem, SyncCursor
 from sync.runs import error_kind, pending_change_retry
 
 logger = logging.getLogger(__name__)
 
 BATCH = 50  # records per committed batch
-# Whole-flow reads (backfills, polls, schedules) stop for the day when this share of a
-# system's daily request cap is left: it is kept for webhook changes (realtime runs).
-DAILY_RESERVE = 0.2
-LINK_FIELDS = [
-    "target_id",
-    "source_hash",
-    "target_hash",
-    "mapped_hash",
-    "mapped_tags",
-    "last_run",
-    "synced_at",
-    "deleted_at",
-]
 
 
 # --- the work -----------------------------------------------------------------------------------
-class DailyBudgetSpent(Exception):
-    """A whole-flow read reached the daily reserve of the system `service` (its `quota`)."""
-
-    def __init__(self, service: str, quota):
-        super().__init__(service)
-        self.service, self.quota = service, quota
-
-
 @dataclass
 class Batch:
     items: list[RunItem] = field(default_factory=list)
@@ -106,15 +86,6 @@ class FlowRunner:
         self.mapping = engine.compile_mapping(spec, options=engine_options(mapping))
         used = engine.used_fields(spec)
         self.reads, self.writes = used["source"], used["target"]
-        # A change whose mapped result (tags aside) is what was last written is decided
-        # without reading the target: unchanged, or HighLevel tags to add in bulk. Only
-        # sound when tags are only ever appended and no action runs after a write.
-        tag_rules = [rule for rule in spec["rules"] if rule.get("target") == "tags"]
-        self.decide_from_link = not self.flow.actions and all(
-            rule.get("write_mode") == "append" for rule in tag_rules
-        )
-        self._mapped: Mapped | None = None  # the record in hand's, when worked out
-        self._alone = None  # and the mapping's result for it against no target record
         self.source_provider = self.flow.source_connection.provider
         self.target_provider = self.flow.target_connection.provider
         self.links: dict[str, RecordLink] = {}
@@ -124,6 +95,16 @@ class FlowRunner:
         self.calls = CallCount()
         self._calls_recorded = 0
         self._handled = 0  # records handled by this worker, for the calls a record costs
+        self.decider = Decider(
+            flow=self.flow,
+            source=self.source,
+            target=self.target,
+            target_caps=self.target_caps,
+            mapping=self.mapping,
+            spec=spec,
+            writes=self.writes,
+            dry_run=self.dry_run,
+        )
 
     # -- entry ----------------------------------------------------------------------------
     def execute(self, records: Iterable[tuple[str, dict | None, str]] | None = None) -> Run:
@@ -182,70 +163,20 @@ class FlowRunner:
 
     # -- the daily cap -------------------------------------------------------------------------
     def _check_daily_budget(self) -> None:
-        """Stop a whole-flow read (between batches, its cursor saved) before a next batch
-        could eat into the DAILY_RESERVE of either system's daily cap."""
+        """Between batches of a whole-flow read (its cursor saved): stop before a next batch
+        could eat into the reserve of either system's daily cap."""
         per_record = self.calls.count / self._handled if self._handled else 1.0
-        next_batch = max(per_record, 1.0) * BATCH
-        for adapter, key in (
-            (self.target, self.target_provider),
-            (self.source, self.source_provider),
-        ):
-            quota = adapter.daily_quota()
-            if quota is not None and quota.remaining < quota.limit * DAILY_RESERVE + next_batch:
-                raise DailyBudgetSpent(get_provider(key).name, quota)
-
-    def _plan(self, quota, run: Run, now):
-        """The rest of this run spread over the coming days' allowances (None: the total is
-        not known)."""
-        if run.total is None:
-            return None
-        calls_per_record = run.api_calls / run.processed if run.processed else 1.0
-        return plan_backfill(
-            records=max(run.total - run.processed, 0),
-            calls_per_record=max(calls_per_record, 0.01),
-            daily_cap=quota.limit,
-            used_today=quota.used,
-            now=now,
-            resets_at=quota.resets_at,
-            reserve=DAILY_RESERVE,
-            calls_per_second=_budget_pace(self.target_caps) or 1.0,
+        systems = (
+            (get_provider(self.target_provider).name, self.target),
+            (get_provider(self.source_provider).name, self.source),
         )
+        daily_budget_check(systems, next_batch_calls=max(per_record, 1.0) * BATCH)
 
     def _wait(self, spent: DailyBudgetSpent) -> Run:
-        """Park the run until the daily reset: WAITING (still the flow's run in flight, so no
-        poll or schedule reads past it; webhook changes keep flowing on the reserve), resumed
-        from its cursor by the `runs_resume_waiting` beat."""
-        now, quota = timezone.now(), spent.quota
         Run.objects.filter(pk=self.run.pk).update(
             api_calls=F("api_calls") + self._unrecorded_calls()
         )
-        self.run.refresh_from_db()
-        plan = self._plan(quota, self.run, now)
-        message = (
-            f"Paused for the day: {quota.used:,} of {spent.service}'s {quota.limit:,} daily "
-            f"requests are used, and the last {DAILY_RESERVE:.0%} is kept for live changes. "
-            f"It continues from where it stopped at {quota.resets_at:%Y-%m-%d %H:%M} UTC"
-        )
-        if plan is not None and plan.finish_at is not None:
-            message += (
-                f"; about {self.run.total - self.run.processed:,} records are left, at up to "
-                f"{plan.records_per_day:,} a day: expected to finish by "
-                f"{plan.finish_at:%Y-%m-%d %H:%M} UTC."
-            )
-        else:
-            message += "."
-        Run.objects.filter(pk=self.run.pk).update(
-            status=Run.Status.WAITING,
-            message=message,
-            resume_after=quota.resets_at,
-            eta_seconds=(
-                max(int((plan.finish_at - now).total_seconds()), 0)
-                if plan and plan.finish_at
-                else None
-            ),
-        )
-        self.run.refresh_from_db()
-        return self.run
+        return run_wait(self.run, spent, pace=budget_pace(self.target_caps))
 
     # -- reading ------------------------------------------------------------------------------
     def _saved_cursor(self, name: str):
@@ -318,11 +249,10 @@ class FlowRunner:
     def _handle(self, batch: Batch, source_id: str, record: dict | None, action: str) -> None:
         self._beat()
         self._handled += 1
-        self._mapped = self._alone = None
         link = self._link(source_id)
         try:
             if record is None and action == "deleted":
-                decision = self._decide_delete(link)
+                decision = self.decider.decide_delete(link)
             else:
                 if record is None:
                     record = self._read_now(source_id)  # a thin webhook: read it now
@@ -331,9 +261,9 @@ class FlowRunner:
                         self.source_provider, self.source, record, self.reads
                     )
                 decision = (
-                    self._decide_delete(link)
+                    self.decider.decide_delete(link)
                     if record is None
-                    else self._decide(source_id, record, link)
+                    else self.decider.decide(record, link)
                 )
             target_id, outcome = self._apply(decision, source_id, record, batch)
         except (SoftTimeLimitExceeded, TimeLimitExceeded):
@@ -367,77 +297,6 @@ class FlowRunner:
             return self.source.get(source_id)
         except NotFoundError:
             return None
-
-    def _decide(self, source_id: str, record: dict, link: RecordLink | None) -> Decision:
-        source_hash = record_hash(record)
-        if link and unchanged_since_last_sync(source_hash, link.source_hash):
-            return Decision(Action.NOTHING, Outcome.UNCHANGED, link.target_id)
-        decision = self._decide_from_link(record, link)
-        if decision is not None:
-            return decision
-        current, target_id = None, ""
-        if link:
-            try:
-                current = self.target.get(link.target_id)
-                target_id = link.target_id
-            except NotFoundError:
-                current = None  # deleted in the target since: write it again
-        can_upsert = self.target_caps.upsert and current is None
-        if current is None and (not can_upsert or self.dry_run):
-            target_id, current = self._match(record)
-            can_upsert = can_upsert and current is None
-        current = actions.current_with_extras(
-            self.target_provider, self.target, target_id, current, self.writes
-        )
-        if current is None and self._alone is not None:
-            result = self._alone  # already worked out against no target record
-        else:
-            result = self.mapping.apply(record, current=current)
-        return decide_write(
-            result, target_id=target_id, exists=current is not None, can_upsert=can_upsert
-        )
-
-    def _decide_from_link(self, record: dict, link: RecordLink | None) -> Decision | None:
-        """The decision when the link alone tells it (see `decide_from_link`), else None."""
-        if not self.decide_from_link:
-            return None
-        self._alone = self.mapping.apply(record, current=None)
-        self._mapped = mapped_of(self._alone)
-        if self._mapped is None or not link or not link.mapped_hash or link.deleted_at:
-            return None
-        before = Mapped(link.mapped_hash, list(link.mapped_tags))
-        decision = decide_tags_only(target_id=link.target_id, before=before, now=self._mapped)
-        if decision is None or (
-            decision.action is not Action.NOTHING and self.target_provider != "highlevel"
-        ):
-            return None  # tags to add elsewhere than HighLevel: the full path writes them
-        return decision
-
-    def _match(self, record: dict) -> tuple[str, dict | None]:
-        identity = self.source.identity_of(record)
-        match_by = self.flow.match_by
-        if match_by == Flow.MatchBy.EMAIL:
-            identity = Identity(email=identity.email)
-        elif match_by == Flow.MatchBy.PHONE:
-            identity = Identity(phone=identity.phone)
-        if not identity:
-            return "", None
-        found = self.target.find(identity)
-        target_id, problem = choose_match([self.target.id_of(r) for r in found])
-        if problem:
-            raise ValidationFailedError(problem)
-        if not target_id:
-            return "", None
-        current = next(r for r in found if self.target.id_of(r) == target_id)
-        return target_id, current
-
-    def _decide_delete(self, link: RecordLink | None) -> Decision:
-        return decide_delete(
-            policy=self.flow.delete_policy,
-            target_id=link.target_id if link and not link.deleted_at else "",
-            delete_mode=self.target_caps.delete_mode.value,
-            can_archive=actions.can_archive(self.flow.target_connection.provider),
-        )
 
     def _apply(self, decision: Decision, source_id: str, record, batch: Batch):
         """Carry the decision out (or, in a dry run, say what would happen)."""
@@ -526,8 +385,9 @@ class FlowRunner:
         link.source_hash = record_hash(record)
         if decision.payload:
             link.target_hash = record_hash(decision.payload)
-        if self._mapped is not None:
-            link.mapped_hash, link.mapped_tags = self._mapped.digest, self._mapped.tags
+        mapped = self.decider.mapped
+        if mapped is not None:
+            link.mapped_hash, link.mapped_tags = mapped.digest, mapped.tags
         link.last_run = self.run
         link.synced_at = timezone.now()
         link.deleted_at = None
@@ -535,28 +395,13 @@ class FlowRunner:
         return link
 
     def _eta(self, just_done: int) -> int | None:
-        """Seconds left: the remaining records at the slower of the pace so far and what the
-        target's rate budget allows, spread over days when a daily cap will stop it."""
         run = Run.objects.only("total", "processed", "started_at", "api_calls").get(pk=self.run.pk)
-        if run.total is None or run.started_at is None:
-            return None
-        now = timezone.now()
-        done = run.processed + just_done
-        elapsed = max((now - run.started_at).total_seconds(), 0.001)
-        pace = done / elapsed
-        allowed = _budget_pace(self.target_caps)
-        pace = min(pace, allowed) if allowed else pace
-        left = eta_seconds(
-            remaining=max(run.total - done, 0), calls_per_record=1, calls_per_second=pace
+        return run_eta(
+            run,
+            done=run.processed + just_done,
+            quota=self.target.daily_quota() or self.source.daily_quota(),
+            pace_allowed=budget_pace(self.target_caps),
         )
-        quota = self.target.daily_quota() or self.source.daily_quota()
-        if quota is None or left is None:
-            return left
-        run.processed = done
-        plan = self._plan(quota, run, now)
-        if plan is None or plan.days <= 1:
-            return left
-        return max(int((plan.finish_at - now).total_seconds()), left)
 
     def _write_tags(self, batch: Batch) -> None:
         """The batch's tag-only changes in as few bulk calls as there are distinct changes;
@@ -579,37 +424,6 @@ class FlowRunner:
                 self.links.pop(item.source_id, None)
                 batch.retries.append((item.source_id, "updated", kind, False, item.reason))
 
-    def _save_links(self, links: list[RecordLink]) -> None:
-        """Two queries a batch, not one a record. A run that raced us to a record (a webhook
-        change applied while a backfill reads it) may have linked it first: then the batch's
-        links are saved one by one, updating the row the other run made."""
-        new = [link for link in links if link.pk is None]
-        known = [link for link in links if link.pk is not None]
-        try:
-            with transaction.atomic():
-                RecordLink.objects.bulk_create(new)
-                RecordLink.objects.bulk_update(known, LINK_FIELDS)
-        except IntegrityError:
-            for link in links:
-                self._save_link(link)
-
-    def _save_link(self, link: RecordLink) -> None:
-        fields = {name: getattr(link, name) for name in LINK_FIELDS}
-        try:
-            with transaction.atomic():
-                RecordLink.objects.update_or_create(
-                    flow=self.flow, source_id=link.source_id, defaults=fields
-                )
-        except IntegrityError:
-            # Another source record already links to this target record: two source
-            # records are the same person. Keep the first link; say so in the log.
-            logger.warning(
-                "Flow %s: %s and another source record both map to %s",
-                self.flow.pk,
-                link.source_id,
-                link.target_id,
-            )
-
     def _commit(self, batch: Batch, *, cursor_name: str = "", cursor=None) -> None:
         if not self.dry_run:
             self._write_tags(batch)
@@ -620,7 +434,7 @@ class FlowRunner:
             RunItem.objects.bulk_create(batch.items)
             if not self.dry_run:
                 # Two queries a batch, not one a record.
-                self._save_links(list(batch.links.values()))
+                links_save(flow=self.flow, links=list(batch.links.values()))
                 for source_id, action, kind, uncertain, message in batch.retries:
                     pending_change_retry(
                         flow=self.flow,
@@ -649,12 +463,6 @@ class FlowRunner:
         # Committed: later batches find these links in the database. Holding every link
         # of the run would grow with it (100,000 records, 100,000 links in memory).
         self.links.clear()
-
-
-def _budget_pace(capabilities) -> float:
-    """Records per second the target's rate limit allows at about one call per record."""
-    limit = capabilities.rate_limit
-    return limit.requests / limit.window_seconds if limit else 0.0
 
 
 def run_execute(*, run_id: int) -> Run:
