@@ -16,8 +16,15 @@ window and per day, Ecwid 10^9 a minute) and a throwaway SQLite database, then:
   tag, nothing else changes), then a run: HighLevel requests per tagged contact;
 - the profile: a cProfile'd worker over `--profile` other customers; its top costs;
 - peak RSS of a worker per size in `--rss-sizes`, each a fresh process over its own store
-  (the backfill's worker counts for its size). About 9 minutes on 2 cores as it is;
-  `--rss-sizes 10000,50000,100000` adds about 12 more (the sandboxes serve ~150 records/s).
+  (the backfill's worker counts for its size). About 7 minutes on 2 cores as it is;
+  `--rss-sizes 10000,50000,100000` adds about 9 more (a worker writes ~200 contacts/s here).
+
+What bounds contacts/s on this machine: HighLevel has no bulk upsert, so a contact costs one
+request; a bare `requests.Session` against an empty sandbox endpoint tops out near 1,300
+requests/s on 2 cores with nothing else running, and the worker shares those cores with both
+sandboxes. The worker spends ~2.5 ms of CPU per contact (the shared rate budget's two
+database transactions per request are a third of it on SQLite). The last figures and a
+profile are in bench/results/sync.json.
 
 Prints each figure beside its target, writes bench/results/sync.json and exits 1 when a
 target is missed. Logging is at WARNING: http.py's per-request INFO line is left out.
