@@ -18,11 +18,11 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import requests
 
-from integrations import http, ratelimit
+from integrations import calls, http, ratelimit
 from integrations.errors import RateLimitedError, TransientError
 from integrations.models import Connection
 from integrations.ratelimit import Limit, Slot, get_budget
@@ -162,15 +162,18 @@ class ApiTransport:
             slot = ratelimit.reserve(
                 self.budget, key, self.window(), hold=hold, max_wait=self.max_wait, sleep=self.sleep
             )
+            started = time.monotonic()
             try:
                 response = self._exchange(
                     slot, method, f"{self.base_url}{path}", headers=headers, **kwargs
                 )
             except TransientError:
+                self._report(method, path, None, started, attempt)
                 if attempt >= self.max_attempts:
                     raise
                 self.sleep(self.backoff(attempt))
                 continue
+            self._report(method, path, response, started, attempt)
             self._slot = slot
             try:
                 self.observe(response)
@@ -201,9 +204,54 @@ class ApiTransport:
                 http.raise_for_status(response, service=self.service)  # if raise_error did not
             return response
 
+    def _report(self, method: str, path: str, response, started: float, attempt: int) -> None:
+        """One attempt, to the API call observers (`integrations.calls`)."""
+        if not calls.calls_observed():
+            return
+        latency_ms = (time.monotonic() - started) * 1000
+        status = response.status_code if response is not None else None
+        rate_limit, request_id = {}, ""
+        if response is not None:
+            headers = response.headers
+            rate_limit = {k: v for k, v in headers.items() if k.lower().startswith("x-ratelimit")}
+            request_id = headers.get("X-Request-Id") or headers.get("X-Trace-Id") or ""
+            if status >= 400 and not request_id:
+                request_id = _trace_id(response)
+        connection = self.connection
+        calls.calls_notify(
+            calls.ApiCall(
+                at=datetime.now(UTC) - timedelta(milliseconds=latency_ms),
+                provider=connection.provider,
+                connection_id=connection.pk,
+                workspace_id=connection.workspace_id,
+                method=method.upper(),
+                endpoint=calls.endpoint_template(path),
+                status=status,
+                latency_ms=round(latency_ms, 2),
+                error_kind=calls.error_kind_of_status(status),
+                attempt=attempt,
+                request_id=request_id[:100],
+                rate_limit=rate_limit,
+            )
+        )
+
     def request(self, method: str, path: str, *, write: bool = False, **kwargs) -> dict | list:
         response = self.send(method, path, write=write, **kwargs)
         return response.json() if response.content else {}
+
+
+def _trace_id(response: requests.Response) -> str:
+    """The request id an error body carries (HighLevel: `traceId`), if any."""
+    if len(response.content) > 64_000:
+        return ""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    value = body.get("traceId") or body.get("requestId") or body.get("request_id") or ""
+    return value if isinstance(value, str) else ""
 
 
 def _timeout_seconds(timeout) -> float:
