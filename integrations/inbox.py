@@ -75,6 +75,9 @@ def webhook_event_store(
                 for connection in unique.values()
             )
     except IntegrityError:
+        WebhookEvent.objects.filter(provider=provider, event_id=event_id).update(
+            duplicates=F("duplicates") + 1, last_duplicate_at=timezone.now()
+        )
         return WebhookEvent.objects.get(provider=provider, event_id=event_id), False
     return event, True
 

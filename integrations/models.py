@@ -155,6 +155,10 @@ class WebhookEvent(models.Model):
     attempts = models.PositiveIntegerField(default=0)  # times a worker picked it up
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Deliveries of the same event after the first (providers retry and re-send): counted,
+    # acknowledged and otherwise ignored.
+    duplicates = models.PositiveIntegerField(default=0)
+    last_duplicate_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

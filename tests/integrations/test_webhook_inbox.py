@@ -209,3 +209,17 @@ def test_an_event_for_no_connection_is_ignored(db):
     tasks.webhook_event_process(event.pk)
     event.refresh_from_db()
     assert event.status == WebhookEvent.Status.IGNORED and not event.targets.exists()
+
+
+def test_a_redelivered_event_is_stored_once_and_counted_as_a_duplicate(db):
+    first, created = webhook_event_store(
+        provider="highlevel", event_id="twice", event_type="ContactCreate", payload={"a": 1}
+    )
+    assert created and first.duplicates == 0
+    again, created_again = webhook_event_store(
+        provider="highlevel", event_id="twice", event_type="ContactCreate", payload={"a": 2}
+    )
+    assert not created_again and again.pk == first.pk
+    assert again.duplicates == 1 and again.last_duplicate_at is not None
+    assert again.payload == {"a": 1}  # the first delivery's body is the one kept
+    assert WebhookEvent.objects.filter(event_id="twice").count() == 1
