@@ -22,8 +22,10 @@ def alert_raise(
     message: str,
     connection: Connection | None = None,
     workspace: Workspace | None = None,
+    subject: str = "",
 ) -> Alert:
-    """One open alert per connection (or workspace) and kind: a repeat updates its message."""
+    """One open alert per connection (or workspace), kind and subject: a repeat updates its
+    message."""
     if connection is None and workspace is None:
         raise ValueError("An alert is about a connection or a workspace.")
     workspace_id = connection.workspace_id if connection is not None else workspace.pk
@@ -31,6 +33,7 @@ def alert_raise(
         workspace_id=workspace_id,
         connection_id=connection.pk if connection is not None else None,
         kind=kind,
+        subject=subject,
         resolved_at=None,
     )
     alert = open_alerts.first()
@@ -43,6 +46,7 @@ def alert_raise(
         workspace_id=workspace_id,
         connection_id=connection.pk if connection is not None else None,
         kind=kind,
+        subject=subject,
         message=message,
     )
     alert.full_clean()
@@ -55,4 +59,14 @@ def alert_resolve(*, connection: Connection, kind: str | None = None) -> int:
     alerts = Alert.objects.filter(connection_id=connection.pk, resolved_at=None)
     if kind:
         alerts = alerts.filter(kind=kind)
+    return alerts.update(resolved_at=timezone.now())
+
+
+def alert_resolve_subjects(*, workspace_id: int, kind: str, subjects: list[str]) -> int:
+    """Resolve a workspace's open alerts of one kind about these subjects; returns how many."""
+    if not subjects:
+        return 0
+    alerts = Alert.objects.filter(
+        workspace_id=workspace_id, kind=kind, subject__in=subjects, resolved_at=None
+    )
     return alerts.update(resolved_at=timezone.now())

@@ -199,6 +199,10 @@ EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
+
+# --- Metrics -----------------------------------------------------------------------------------
+# Bearer token for GET /metrics (Prometheus); empty: the endpoint answers 404.
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ContactBridge <noreply@localhost>")
 
@@ -283,7 +287,18 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "diagnostics.tasks.worker_heartbeat_record", "schedule": 60.0},
+    "api-calls-roll-up": {"task": "diagnostics.tasks.api_calls_roll_up", "schedule": 10 * 60.0},
+    "api-calls-prune": {"task": "diagnostics.tasks.api_calls_prune", "schedule": 24 * 3600.0},
+    "alert-rules-evaluate": {"task": "diagnostics.tasks.alert_rules_evaluate", "schedule": 60.0},
+    "alert-deliveries-send": {"task": "diagnostics.tasks.alert_deliveries_send", "schedule": 60.0},
 }
+
+# --- Diagnostics --------------------------------------------------------------------------
+# Every API call attempt becomes an ApiCall row (diagnostics.recorder); raw rows are kept this
+# many days, their hourly rollups for good. Runs (with their records) are kept this many days.
+DIAGNOSTICS_RECORD_CALLS = env_bool("DIAGNOSTICS_RECORD_CALLS", True)
+DIAGNOSTICS_API_CALL_RETENTION_DAYS = env_int("DIAGNOSTICS_API_CALL_RETENTION_DAYS", 14)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 
 # --- Integrations -------------------------------------------------------------------------
 # Outbound requests to private or loopback addresses are refused unless this is on. The

@@ -111,6 +111,7 @@ _ID_SEGMENT = re.compile(
       | [0-9a-fA-F]{24,}                           # hex ids and digests
       | [^/@]+@[^/@]+                              # an e-mail address
       | (?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{16,}     # long ids with a digit in them
+      | (?:cu|wh|or|pr)_[A-Za-z0-9]{6,}             # Orderspace: a type prefix and 8 chars
     )$""",
     re.VERBOSE,
 )

@@ -115,6 +115,8 @@ NOT_LOOKUP_IDS = {
 # Public by design: anyone may open them, and none shows a workspace's data.
 PUBLIC = {
     "health": "liveness check for load balancers: answers ok/error and nothing else",
+    "metrics": "Prometheus scrape: 404 unless METRICS_TOKEN is set, then a bearer token; "
+    "ids and endpoint templates only (tests/diagnostics/test_metrics.py)",
     "integrations:webhook-receive": "providers post events here; each is verified by its "
     "signature before anything is stored (tests/integrations/test_webhooks_hostile.py)",
     "account_login": "signing in",
@@ -189,6 +191,10 @@ VIEWER_POST_READS = {
     "sync:run-detail",
     "sync:catalogue",
     "diagnostics:dashboard",
+    "diagnostics:performance",
+    "diagnostics:runs",
+    "diagnostics:calls",
+    "diagnostics:inbox",
 }
 
 

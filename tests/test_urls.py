@@ -9,6 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 # Public by design: signing in/up, password reset, e-mail confirmation, health, webhooks.
 PUBLIC_NAMES = {
     "health",
+    "metrics",
     "account_login",
     "account_signup",
     "account_logout",
