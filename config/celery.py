@@ -37,13 +37,14 @@ def _schedule_periodic_tasks(sender, **kwargs):
     )
     # Flows (sync.tasks): polls, daily schedules, retries and runs paused for a daily cap
     # every minute; runs whose worker died every 5 minutes (a run is stale after 10 minutes
-    # without a heartbeat).
+    # without a heartbeat); finished runs past their retention daily.
     for task, seconds in (
         ("flows_poll_due", 60.0),
         ("flows_schedule_due", 60.0),
         ("retries_due", 60.0),
         ("runs_resume_waiting", 60.0),
         ("runs_reset_stale", 5 * 60.0),
+        ("runs_prune", 24 * 3600.0),
     ):
         sender.add_periodic_task(
             seconds, sender.signature(f"sync.tasks.{task}"), name=f"sync-{task}"

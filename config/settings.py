@@ -298,6 +298,7 @@ CELERY_BEAT_SCHEDULE = {
 # many days, their hourly rollups for good. Runs (with their records) are kept this many days.
 DIAGNOSTICS_RECORD_CALLS = env_bool("DIAGNOSTICS_RECORD_CALLS", True)
 DIAGNOSTICS_API_CALL_RETENTION_DAYS = env_int("DIAGNOSTICS_API_CALL_RETENTION_DAYS", 14)
+SYNC_RUN_RETENTION_DAYS = env_int("SYNC_RUN_RETENTION_DAYS", 30)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 
 # --- Integrations -------------------------------------------------------------------------

@@ -137,3 +137,23 @@ def pending_change_retry(
         change.not_before = timezone.now() + wait
     change.save()
     return change
+
+
+def runs_prune(*, now=None, days: int | None = None, chunk: int = 1_000) -> int:
+    """Beat, daily: finished runs (with their records) older than SYNC_RUN_RETENTION_DAYS
+    are deleted, a chunk at a time so no delete holds a lock for long; a run in flight or
+    waiting is kept however old. Returns how many runs went."""
+    from django.conf import settings
+
+    now = now or timezone.now()
+    days = days if days is not None else settings.SYNC_RUN_RETENTION_DAYS
+    old = Run.objects.filter(
+        in_flight=False,
+        queued_at__lt=now - timedelta(days=days),
+    ).exclude(status__in=(Run.Status.QUEUED, Run.Status.RUNNING, Run.Status.WAITING))
+    deleted = 0
+    while ids := list(old.order_by("pk").values_list("pk", flat=True)[:chunk]):
+        with transaction.atomic():
+            Run.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)
+    return deleted

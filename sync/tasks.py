@@ -85,3 +85,9 @@ def runs_resume_waiting() -> int:
     for run_id in run_ids:
         run_flow.delay_on_commit(run_id)
     return len(run_ids)
+
+
+@shared_task(soft_time_limit=1800, time_limit=1860)
+def runs_prune() -> int:
+    """Daily: finished runs past their retention go, with their records."""
+    return runs.runs_prune()

@@ -414,6 +414,7 @@ def test_tasks_go_to_their_queues():
             "retries_due",
             "runs_reset_stale",
             "runs_resume_waiting",
+            "runs_prune",
         )
     }
     assert queues.pop("run_flow") == "bulk"
@@ -429,3 +430,26 @@ def test_the_beats_are_scheduled():
     assert schedule["sync.tasks.retries_due"] == 60
     assert schedule["sync.tasks.runs_reset_stale"] == 300
     assert schedule["sync.tasks.runs_resume_waiting"] == 60
+    assert schedule["sync.tasks.runs_prune"] == 24 * 3600
+
+
+def test_old_finished_runs_are_pruned_with_their_records_but_live_ones_kept(db):
+    from sync.runs import runs_prune
+    from tests.factories import FlowFactory, RunFactory
+
+    flow = FlowFactory()
+    long_ago = timezone.now() - timedelta(days=31)
+    old = RunFactory(flow=flow)
+    RunItem.objects.create(run=old, source_id="1", outcome="created")
+    waiting = RunFactory(flow=flow, status="waiting", in_flight=True)
+    recent = RunFactory(flow=flow)
+    Run.objects.filter(pk__in=[old.pk, waiting.pk]).update(queued_at=long_ago)
+    link = RecordLink.objects.create(flow=flow, source_id="1", target_id="a", last_run=old)
+
+    assert runs_prune(chunk=1) == 1
+
+    assert set(Run.objects.values_list("pk", flat=True)) == {waiting.pk, recent.pk}
+    assert not RunItem.objects.filter(run_id=old.pk).exists()
+    link.refresh_from_db()
+    assert link.last_run is None  # the link stays: it is what stops a second write
+    assert runs_prune() == 0
