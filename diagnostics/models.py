@@ -38,6 +38,9 @@ class ApiCall(models.Model):
     attempt = models.PositiveSmallIntegerField(default=1)
     request_id = models.CharField(max_length=100, blank=True, default="")
     rate_limit = models.JSONField(default=dict, blank=True)  # the X-RateLimit-* headers
+    # Kept only while the connection's body capture was on; secrets redacted.
+    request_body = models.TextField(blank=True, default="")
+    response_body = models.TextField(blank=True, default="")
 
     class Meta:
         indexes = [

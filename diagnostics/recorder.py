@@ -216,6 +216,8 @@ def _bulk_create(batch: list[calls.ApiCall]) -> None:
                 attempt=min(call.attempt, 32_767),
                 request_id=call.request_id[:100],
                 rate_limit=call.rate_limit,
+                request_body=call.request_body,
+                response_body=call.response_body,
             )
             for call in batch
         ]

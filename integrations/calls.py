@@ -14,11 +14,14 @@ no body.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from integrations.redaction import redact, scrub_text
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,48 @@ class ApiCall:
     attempt: int = 1  # 1 for the first try of a request, 2 for its first retry...
     request_id: str = ""
     rate_limit: dict[str, str] = field(default_factory=dict)  # the X-RateLimit-* headers
+    # Only while the connection's body capture is on (`body_capture_on`), for debugging:
+    # secrets redacted, cut to BODY_LIMIT characters.
+    request_body: str = ""
+    response_body: str = ""
+
+
+BODY_LIMIT = 4_000
+CAPTURE_SETTING = "capture_bodies_until"  # a connection setting: ISO time the capture ends
+
+
+def body_capture_on(connection, now: datetime | None = None) -> bool:
+    """Whether `connection` asked for request and response bodies to be kept, and still does
+    (the capture ends on its own: customer data is not kept by default)."""
+    until = (connection.settings or {}).get(CAPTURE_SETTING)
+    if not until:
+        return False
+    try:
+        moment = datetime.fromisoformat(str(until))
+    except ValueError:
+        return False
+    if moment.tzinfo is None:
+        return False
+    return moment > (now or datetime.now(moment.tzinfo))
+
+
+def body_text(body) -> str:
+    """A request or response body as kept with a captured call: JSON with every value under
+    a secret-looking key redacted, any text scrubbed of secrets, cut to BODY_LIMIT."""
+    if body is None or body == b"" or body == "":
+        return ""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return scrub_text(body)[:BODY_LIMIT]
+    try:
+        text = json.dumps(redact(body), ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = str(body)
+    return scrub_text(text)[:BODY_LIMIT]
 
 
 Observer = Callable[[ApiCall], None]

@@ -1,6 +1,8 @@
 """Writes to connections. Each change leaves a ConnectionAudit row in the same transaction:
 who, when and which fields changed; secrets appear by key name only, never by value."""
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -9,6 +11,7 @@ from django.utils import timezone
 from accounts.models import User, Workspace
 from alerts.services import alert_resolve
 from integrations import access_levels
+from integrations.calls import CAPTURE_SETTING
 from integrations.models import Connection, ConnectionAudit
 from integrations.providers.base import UnknownProvider
 from integrations.providers.registry import get_provider
@@ -201,6 +204,30 @@ def connection_set_disabled(
     connection.save(update_fields=["status", "updated_at"])
     action = ConnectionAudit.Action.DISABLED if disabled else ConnectionAudit.Action.ENABLED
     _audit(connection=connection, actor=actor, action=action)
+    return connection
+
+
+def connection_body_capture(
+    *, connection: Connection, minutes: int, actor: User | None = None
+) -> Connection:
+    """Keep request and response bodies (secrets redacted) with the API call log for the next
+    `minutes` (at most a day), for debugging; 0 stops now. It always ends on its own: the
+    bodies hold customer data, which is not kept by default."""
+    minutes = max(0, min(int(minutes), 24 * 60))
+    settings = dict(connection.settings or {})
+    if minutes:
+        until = (timezone.now() + timedelta(minutes=minutes)).isoformat()
+        settings[CAPTURE_SETTING] = until
+    else:
+        settings.pop(CAPTURE_SETTING, None)
+    connection.settings = settings
+    connection.save(update_fields=["settings", "updated_at"])
+    _audit(
+        connection=connection,
+        actor=actor,
+        action=ConnectionAudit.Action.UPDATED,
+        changes={"body_capture_minutes": minutes},
+    )
     return connection
 
 

@@ -168,12 +168,12 @@ class ApiTransport:
                     slot, method, f"{self.base_url}{path}", headers=headers, **kwargs
                 )
             except TransientError:
-                self._report(method, path, None, started, attempt)
+                self._report(method, path, None, started, attempt, kwargs)
                 if attempt >= self.max_attempts:
                     raise
                 self.sleep(self.backoff(attempt))
                 continue
-            self._report(method, path, response, started, attempt)
+            self._report(method, path, response, started, attempt, kwargs)
             self._slot = slot
             try:
                 self.observe(response)
@@ -204,8 +204,11 @@ class ApiTransport:
                 http.raise_for_status(response, service=self.service)  # if raise_error did not
             return response
 
-    def _report(self, method: str, path: str, response, started: float, attempt: int) -> None:
-        """One attempt, to the API call observers (`integrations.calls`)."""
+    def _report(
+        self, method: str, path: str, response, started: float, attempt: int, sent: dict
+    ) -> None:
+        """One attempt, to the API call observers (`integrations.calls`); with its bodies,
+        redacted, only while the connection's body capture is on."""
         if not calls.calls_observed():
             return
         latency_ms = (time.monotonic() - started) * 1000
@@ -218,6 +221,10 @@ class ApiTransport:
             if status >= 400 and not request_id:
                 request_id = _trace_id(response)
         connection = self.connection
+        request_body = response_body = ""
+        if calls.body_capture_on(connection):
+            request_body = calls.body_text(sent.get("json", sent.get("data")))
+            response_body = calls.body_text(response.content) if response is not None else ""
         calls.calls_notify(
             calls.ApiCall(
                 at=datetime.now(UTC) - timedelta(milliseconds=latency_ms),
@@ -232,6 +239,8 @@ class ApiTransport:
                 attempt=attempt,
                 request_id=request_id[:100],
                 rate_limit=rate_limit,
+                request_body=request_body,
+                response_body=response_body,
             )
         )
 

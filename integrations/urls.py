@@ -17,6 +17,7 @@ urlpatterns = [
     path(f"{C}/test/", views.connection_test, name="connection-test"),
     path(f"{C}/edit/", views.connection_edit, name="connection-edit"),
     path(f"{C}/toggle/", views.connection_toggle, name="connection-toggle"),
+    path(f"{C}/capture/", views.connection_capture, name="connection-capture"),
     path(f"{C}/reconnect/", views.connection_reconnect, name="connection-reconnect"),
     path(f"{C}/delete/", views.connection_delete_confirm, name="connection-delete"),
     path(f"{C}/explorer/", views.connection_explorer, name="connection-explorer"),

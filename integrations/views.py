@@ -9,6 +9,7 @@ from accounts.access import workspace_access
 from accounts.models import Role
 from alerts.selectors import open_alerts
 from integrations import access_levels, explorer, oauth_flow, token_health
+from integrations.calls import CAPTURE_SETTING, body_capture_on
 from integrations.connection_check import connection_check
 from integrations.explorer import grouped, operation, operations_for
 from integrations.forms import ConnectionForm, ExplorerForm
@@ -19,7 +20,12 @@ from integrations.selectors import (
     connections_for_workspace,
     flows_using_connection,
 )
-from integrations.services import connection_delete, connection_set_disabled, connection_update
+from integrations.services import (
+    connection_body_capture,
+    connection_delete,
+    connection_set_disabled,
+    connection_update,
+)
 from integrations.wizard import add_form_errors, redirect_browser
 
 
@@ -63,6 +69,9 @@ def connection_detail(request, workspace_id, connection_id):
         "setting_rows": [
             (spec.label, connection.settings.get(spec.key)) for spec in provider.setting_fields
         ],
+        "capture_until": (
+            connection.settings.get(CAPTURE_SETTING) if body_capture_on(connection) else None
+        ),
     }
     return render(request, "integrations/connection_detail.html", context)
 
@@ -122,6 +131,24 @@ def connection_toggle(request, workspace_id, connection_id):
     disable = connection.status != connection.Status.DISABLED
     connection_set_disabled(connection=connection, disabled=disable, actor=request.user)
     messages.success(request, f"Connection {'disabled' if disable else 'enabled'}.")
+    return redirect(_detail_url(connection))
+
+
+@login_required
+@require_POST
+def connection_capture(request, workspace_id, connection_id):
+    """Debug capture of request and response bodies: on for an hour, or off now."""
+    _, connection = _connection(request, workspace_id, connection_id, Role.EDITOR)
+    minutes = 60 if request.POST.get("capture") == "on" else 0
+    connection_body_capture(connection=connection, minutes=minutes, actor=request.user)
+    if minutes:
+        messages.success(
+            request,
+            "Bodies of this connection's requests and answers are kept with the API call log "
+            "for the next hour (secrets redacted), then capture stops by itself.",
+        )
+    else:
+        messages.success(request, "Body capture is off.")
     return redirect(_detail_url(connection))
 
 

@@ -233,3 +233,12 @@ def test_end_to_end_latency_is_from_received_to_applied(owner_client, workspace)
         )
     figures = owner_client.get(_url("performance", workspace)).context["figures"]
     assert figures.end_to_end == {50: 3.0, 95: 30.0, 99: 30.0}
+
+
+def test_captured_bodies_show_with_their_call_and_nothing_shows_without(owner_client, workspace):
+    connection = ConnectionFactory(workspace=workspace)
+    _call(workspace, connection, request_body='{"email": "kept@example.com"}', response_body="{}")
+    _call(workspace, connection, endpoint="/plain")
+    body = owner_client.get(_url("calls", workspace)).content.decode()
+    assert body.count("Bodies (captured for debugging") == 1
+    assert "kept@example.com" in body
