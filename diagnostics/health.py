@@ -37,10 +37,11 @@ def flow_health(
     last_status: str | None,
     dead_letters: int,
     lag_seconds: float | None,
-    failed_24h: int,
+    retrying: int = 0,
 ) -> Health:
     """A flow: paused, failing (its last run failed), degraded (behind, dead letters,
-    failed records) or healthy. The first that applies wins, worst first."""
+    records failing and waiting for a retry) or healthy. The first that applies wins, worst
+    first. Failures since fixed (retried or replayed) do not count: the runs keep them."""
     if not enabled:
         return Health(PAUSED, paused_reason or "Paused: resume it from the flow page.")
     if last_status == "failed":
@@ -53,8 +54,11 @@ def flow_health(
     if dead_letters:
         plural = "s wait" if dead_letters != 1 else " waits"
         return Health(DEGRADED, f"{dead_letters} dead letter{plural} for a replay.")
-    if last_status == "partial" or failed_24h:
-        return Health(DEGRADED, "Some records failed in the last 24 hours: see the runs.")
+    if retrying:
+        plural = "s fail" if retrying != 1 else " fails"
+        return Health(DEGRADED, f"{retrying} record{plural} and waits for a retry: see the runs.")
+    if last_status == "partial":
+        return Health(DEGRADED, "Some records failed in the last run: see the run.")
     return Health(HEALTHY)
 
 

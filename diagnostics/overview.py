@@ -95,7 +95,11 @@ def flow_rows(*, workspace: Workspace, now: datetime | None = None) -> list[Flow
         for row in PendingChange.objects.filter(flow_id__in=ids)
         .exclude(status=PendingChange.Status.DONE)
         .values("flow_id", "status")
-        .annotate(count=Count("pk"), oldest=Min("received_at"))
+        .annotate(
+            count=Count("pk"),
+            oldest=Min("received_at"),
+            retrying=Count("pk", filter=Q(attempts__gt=0)),
+        )
     }
     seen = dict(
         PendingChange.objects.filter(flow_id__in=ids)
@@ -134,7 +138,7 @@ def flow_rows(*, workspace: Workspace, now: datetime | None = None) -> list[Flow
                     last_status=last_run.status if last_run else None,
                     dead_letters=dead,
                     lag_seconds=lag,
-                    failed_24h=failed,
+                    retrying=pending.get("retrying", 0),
                 ),
                 last_run=last_run,
                 last_success_at=flow.last_success_at,
@@ -153,8 +157,11 @@ def flow_rows(*, workspace: Workspace, now: datetime | None = None) -> list[Flow
 
 def connection_rows(*, workspace: Workspace, now: datetime | None = None) -> list[ConnectionRow]:
     now = now or timezone.now()
+    # The newest headers of the last hour (older ones say little of a budget now): bounded on
+    # the (connection, -at) index, so a system that never sends any costs an hour of rows,
+    # not its whole history.
     newest_rate = (
-        ApiCall.objects.filter(connection=OuterRef("pk"))
+        ApiCall.objects.filter(connection=OuterRef("pk"), at__gte=now - timedelta(hours=1))
         .exclude(rate_limit={})
         .order_by("-at")
         .values("rate_limit")[:1]

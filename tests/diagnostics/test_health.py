@@ -5,7 +5,7 @@ from diagnostics.health import connection_health, flow_health
 
 def _flow(**changes):
     values = dict(
-        enabled=True, last_status="succeeded", dead_letters=0, lag_seconds=None, failed_24h=0
+        enabled=True, last_status="succeeded", dead_letters=0, lag_seconds=None, retrying=0
     )
     return flow_health(**{**values, **changes})
 
@@ -16,7 +16,7 @@ def test_a_flow_is_healthy_until_something_is_wrong():
 
 
 def test_the_worst_state_wins_in_order_paused_failing_behind_dead_letters_failures():
-    everything = dict(last_status="failed", dead_letters=3, lag_seconds=3600, failed_24h=9)
+    everything = dict(last_status="failed", dead_letters=3, lag_seconds=3600, retrying=9)
     assert _flow(enabled=False, paused_reason="By Ann.", **everything).reason == "By Ann."
     assert _flow(enabled=False).reason.startswith("Paused")
     assert _flow(**everything).state == "failing"
@@ -24,7 +24,8 @@ def test_the_worst_state_wins_in_order_paused_failing_behind_dead_letters_failur
     assert behind.state == "degraded" and "60 minutes" in behind.reason
     assert "3 dead letters wait" in _flow(dead_letters=3, lag_seconds=60).reason
     assert "1 dead letter waits" in _flow(dead_letters=1).reason
-    assert _flow(failed_24h=1).state == "degraded"
+    assert "2 records fail and wait" in _flow(retrying=2).reason
+    assert "1 record fails and waits" in _flow(retrying=1).reason
     assert _flow(last_status="partial").state == "degraded"
 
 

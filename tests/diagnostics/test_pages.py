@@ -89,7 +89,7 @@ def test_the_overview_counts_the_last_day_and_shows_the_rate_budget(owner_client
     row = body[body.index(">Into HighLevel</a>") :].split("</tr>")[0]
     cells = re.findall(r'<td class="num">(\d+)', row)
     assert cells[:2] == ["7", "1"]  # synced and failed in the last 24 h only
-    assert "burst 97 of 100 left" in body and "daily 30000 of 200000 left" in body
+    assert "burst 97 of 100 left" in body and "daily 30,000 of 200,000 left" in body
     connection_row = body[body.index(f">{target.name}</a>") :].split("</tr>")[0]
     assert "badge-degraded" in connection_row  # less than a fifth of the day's budget left
 
