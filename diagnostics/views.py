@@ -1,9 +1,12 @@
 """The Diagnostics tab: thin views over diagnostics.overview and diagnostics.logs. Every page
 is read-only; its buttons post to the flow pages' own actions (replay, run, pause)."""
 
+from datetime import timedelta
+
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from accounts.access import workspace_access
@@ -11,6 +14,9 @@ from accounts.models import Role
 from alerts.selectors import open_alerts
 from diagnostics import charts, logs, overview, stats
 from diagnostics.selectors import worker_status
+
+# Drawn about the size a chart's card shows it, so its text reads at the page's small size.
+CHART_SIZE = {"width": 420, "height": 220}
 
 
 def _context(request, membership, tab: str, **extra) -> dict:
@@ -50,14 +56,23 @@ def performance(request, workspace_id):
     window = request.GET.get("window")
     window = window if window in stats.WINDOWS else "24h"
     figures = stats.figures(workspace=membership.workspace, window=window)
-    series = {f"p{q}": [(hour, values[q]) for hour, values in figures.hourly] for q in (50, 95, 99)}
+    # Every hour of the period on the x axis, empty ones as gaps, so the chart spans it all.
+    known = dict(figures.hourly)
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    count = max(int(stats.WINDOWS[window].total_seconds() // 3600), 1)
+    hours = [now - timedelta(hours=n) for n in range(count - 1, -1, -1)]
+    series = {
+        f"p{q}": [(hour, (known.get(hour) or {}).get(q)) for hour in hours] for q in (50, 95, 99)
+    }
     errors = [(kind.replace("_", " "), count) for kind, count in figures.errors.items()]
     # The chart functions escape every text they draw: their SVG is safe to insert.
     latency_chart = mark_safe(  # noqa: S308
-        charts.line_chart(series, title=f"API latency per hour, last {window}", unit="ms")
+        charts.line_chart(
+            series, title=f"API latency per hour, last {window} (UTC)", unit="ms", **CHART_SIZE
+        )
     )
     error_chart = mark_safe(  # noqa: S308
-        charts.bar_chart(errors, title=f"Errors by class, last {window}", unit="")
+        charts.bar_chart(errors, title=f"Errors by class, last {window}", unit="", **CHART_SIZE)
     )
     context = _context(
         request,
