@@ -10,7 +10,7 @@ class Alert(models.Model):
 
     class Kind(models.TextChoices):
         TOKEN_REFRESH_FAILED = "token_refresh_failed", "Token refresh failed"
-        # Raised by the diagnostics alert rules (diagnostics/alerting.py), one per incident.
+        # Raised by the diagnostics alert rules (diagnostics/alerting/), one per incident.
         FAILED_RUNS = "failed_runs", "Runs failing in a row"
         ERROR_RATE = "error_rate", "API error rate"
         LAG = "lag", "Changes waiting too long"

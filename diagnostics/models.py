@@ -89,7 +89,7 @@ class ApiCallHour(models.Model):
         return f"{self.hour:%Y-%m-%d %H}h {self.method} {self.endpoint}: {self.calls}"
 
 
-# --- Alert rules (diagnostics/alerting.py evaluates them, diagnostics/notify.py delivers) -------
+# --- Alert rules (diagnostics/alerting/ evaluates them, diagnostics/notify.py delivers) -------
 class AlertRule(models.Model):
     """What a workspace wants to hear about, and where: e-mail addresses and/or a webhook
     signed with a secret of its own. What `threshold` and `window_minutes` mean depends on the

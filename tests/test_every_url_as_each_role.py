@@ -26,9 +26,12 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.converters import IntConverter
 from django.urls.resolvers import RegexPattern
+from django.utils import timezone
 
 from accounts.models import Role, User, Workspace
 from accounts.services import invitation_create
+from diagnostics.alerting import alert_rule_create
+from diagnostics.models import AlertDelivery, AlertIncident
 from mappings import services as mapping_services
 from sandboxes.ecwid import EcwidSandbox
 from sandboxes.ecwid import connection_values as ecwid_connection_values
@@ -89,6 +92,7 @@ FILL = {
     "invitation_id": lambda w: w.invitation.pk,
     "flow_id": lambda w: w.flow.pk,
     "run_id": lambda w: w.run.pk,
+    "alert_rule_id": lambda w: w.alert_rule.pk,
     "token": lambda w: w.invitation_token,
     "provider": lambda w: "ecwid",
     # allauth's e-mailed links: none of these keys is valid, the pages must say so politely.
@@ -174,6 +178,9 @@ EDITOR_PAGES = {
     "sync:flow-new",
     "sync:flow-edit",
     "sync:flow-delete",
+    "diagnostics:alert-new",
+    "diagnostics:alert-edit",
+    "diagnostics:alert-delete",
 }
 # Pages of /w/<id>/… a viewer may POST to because they only read: plain pages that ignore the
 # method, and the preview (a dry run of the mapping). Everything else is 403 for a viewer.
@@ -195,6 +202,7 @@ VIEWER_POST_READS = {
     "diagnostics:runs",
     "diagnostics:calls",
     "diagnostics:inbox",
+    "diagnostics:alerts",
 }
 
 
@@ -244,6 +252,7 @@ class World:
     invitation_token: str
     flow: object
     run: object
+    alert_rule: object
 
 
 def build_world(tag: str, ecwid: tuple[dict, dict]) -> World:
@@ -294,6 +303,27 @@ def build_world(tag: str, ecwid: tuple[dict, dict]) -> World:
     run = Run.objects.create(
         flow=flow, trigger=Run.Trigger.MANUAL, status=Run.Status.SUCCEEDED, in_flight=False
     )
+    alert_rule, _secret = alert_rule_create(
+        workspace=workspace,
+        kind="failed_runs",
+        email_to=f"ops-{tag}@example.com",
+        webhook_url=f"https://hooks-{tag}.example.com/alerts",
+    )
+    # An open incident with a notice, as the evaluation would leave them: the alerts page
+    # shows both, so a page that leaks them shows the world's mark.
+    now = timezone.now()
+    incident = AlertIncident.objects.create(
+        rule=alert_rule,
+        subject=f"flow:{flow.pk}",
+        title=f"Flow “{flow.name}”: runs failing",
+        message=f"Flow “{flow.name}” failed 3 runs in a row.",
+        last_value=3,
+        opened_at=now,
+        last_seen_at=now,
+    )
+    AlertDelivery.objects.create(
+        incident=incident, channel="email", event="opened", next_attempt_at=now
+    )
     return World(
         workspace=workspace,
         owner=owner,
@@ -308,6 +338,7 @@ def build_world(tag: str, ecwid: tuple[dict, dict]) -> World:
         invitation_token=token,
         flow=flow,
         run=run,
+        alert_rule=alert_rule,
     )
 
 
@@ -549,6 +580,8 @@ def test_owners_reach_every_object_the_urls_are_filled_with(world_a):
         "accounts:member-remove",
         "accounts:invitation-cancel",
         "sync:flow-delete",
+        "diagnostics:alert-delete",
+        "diagnostics:alert-rotate",
     } <= changed
 
 
