@@ -26,6 +26,17 @@ class Flow(models.Model):
         EMAIL = "email", "E-mail only"
         PHONE = "phone", "Phone only"
 
+    class Direction(models.TextChoices):
+        ONE_WAY = "one_way", "One way: source → target"
+        TWO_WAY = "two_way", "Both ways: source ↔ target"
+
+    class ConflictPolicy(models.TextChoices):
+        # Both systems changed a field since it was last synced: what wins.
+        NEWEST = "newest", "The newest change wins"
+        SOURCE = "source", "The source owns it"
+        TARGET = "target", "The target owns it"
+        REVIEW = "review", "Hold it for review"
+
     workspace = models.ForeignKey(
         "accounts.Workspace", on_delete=models.CASCADE, related_name="flows"
     )
@@ -38,6 +49,28 @@ class Flow(models.Model):
     )
     object_type = models.CharField(max_length=20, default="contact")
     mapping = models.ForeignKey("mappings.Mapping", on_delete=models.PROTECT, related_name="flows")
+    # Two-way flows also write target changes back to the source, through a mapping of their
+    # own (target system → source system), with one link table for both ways.
+    direction = models.CharField(
+        max_length=10, choices=Direction.choices, default=Direction.ONE_WAY
+    )
+    reverse_mapping = models.ForeignKey(
+        "mappings.Mapping",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reverse_flows",
+    )
+    conflict_policy = models.CharField(
+        max_length=10, choices=ConflictPolicy.choices, default=ConflictPolicy.NEWEST
+    )
+    # Per field (a target field name): a policy of its own, overriding conflict_policy.
+    field_policies = models.JSONField(default=dict, blank=True)
+    # Nightly reconciliation: a full comparison of both sides at this time (schedule_timezone),
+    # repairing the drift per the flow's policies, or only reporting it.
+    reconcile_time = models.TimeField(null=True, blank=True)
+    reconcile_repairs = models.BooleanField(default=True)
+    last_reconciled_on = models.DateField(null=True, blank=True)
     # Triggers: any mix. Webhooks (when the source sends them), polling every N minutes with
     # the source adapter's cursor, a daily schedule, and "Run now" (always there).
     trigger_webhook = models.BooleanField(default=True)
@@ -80,6 +113,7 @@ class Run(models.Model):
         SCHEDULE = "schedule", "Schedule"
         RETRY = "retry", "Retry"
         REPLAY = "replay", "Replay"
+        RECONCILE = "reconcile", "Reconciliation"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -90,8 +124,15 @@ class Run(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         WAITING = "waiting", "Waiting for budget"  # a backfill spread over days
 
+    class Direction(models.TextChoices):
+        FORWARD = "forward", "Source → target"
+        BACKWARD = "backward", "Target → source"  # the return way of a two-way flow
+
     flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="runs")
     trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    direction = models.CharField(
+        max_length=10, choices=Direction.choices, default=Direction.FORWARD
+    )
     dry_run = models.BooleanField(default=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     # At most one run of a flow holds this (a database constraint): starting another fails.
@@ -171,6 +212,15 @@ class RecordLink(models.Model):
     # `Mapped`): the digest of all but its tags, and its tags. Empty: not known.
     mapped_hash = models.CharField(max_length=40, blank=True, default="")
     mapped_tags = models.JSONField(default=list, blank=True)
+    # The return way of a two-way flow: the target record as last seen, and the digest of what
+    # the reverse mapping made of it after our last write to the target, so the change
+    # notice our own write causes is recognised and dropped (echo suppression).
+    target_record_hash = models.CharField(max_length=40, blank=True, default="")
+    target_image_hash = models.CharField(max_length=40, blank=True, default="")
+    # Per-field provenance of what we wrote: {"target" | "source": {field: {"value", "run",
+    # "at", "version"}}}: the last value written to each side, by which run, when, under which
+    # mapping version. Two-way flows tell a change on one side from a conflict by it.
+    provenance = models.JSONField(default=dict, blank=True)
     last_run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL)
     synced_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)  # the source record was deleted
@@ -246,3 +296,106 @@ class PendingChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id} {self.action} {self.status}"
+
+
+class Conflict(models.Model):
+    """A field both systems changed since it was last synced, held for a person to decide
+    (the flow's or the field's policy is "review"). One open conflict per record and field."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for a decision"
+        RESOLVED = "resolved", "Resolved"
+
+    class Resolution(models.TextChoices):
+        SOURCE = "source", "Source value kept"
+        TARGET = "target", "Target value kept"
+        EDITED = "edited", "Value edited by hand"
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="conflicts")
+    link = models.ForeignKey(RecordLink, on_delete=models.CASCADE, related_name="conflicts")
+    # The field in each system's own names: the mapping's target field and, when the reverse
+    # mapping writes it back, the source field.
+    field = models.CharField(max_length=200)
+    source_field = models.CharField(max_length=200, blank=True, default="")
+    source_value = models.JSONField(null=True, blank=True)  # mapped into the target's terms
+    target_value = models.JSONField(null=True, blank=True)
+    last_value = models.JSONField(null=True, blank=True)  # as last synced
+    source_updated_at = models.DateTimeField(null=True, blank=True)
+    target_updated_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    resolution = models.CharField(max_length=10, choices=Resolution.choices, blank=True)
+    resolved_value = models.JSONField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["link", "field"],
+                condition=Q(status="open"),
+                name="one_open_conflict_per_field",
+            )
+        ]
+        indexes = [models.Index(fields=["flow", "status"])]
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.link} {self.field}: {self.status}"
+
+
+class DriftReport(models.Model):
+    """One reconciliation of a flow: both sides read completely and compared."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="drift_reports")
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL)
+    repairs = models.BooleanField(default=True)  # False: it only reported
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    message = models.TextField(blank=True, default="")
+    source_count = models.PositiveIntegerField(default=0)
+    target_count = models.PositiveIntegerField(default=0)
+    only_in_source = models.PositiveIntegerField(default=0)
+    only_in_target = models.PositiveIntegerField(default=0)
+    differing = models.PositiveIntegerField(default=0)
+    repaired = models.PositiveIntegerField(default=0)
+    api_calls = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.flow} drift {self.started_at:%Y-%m-%d}"
+
+
+class DriftItem(models.Model):
+    """One record that differs between the two sides, and whether it was repaired."""
+
+    class Kind(models.TextChoices):
+        ONLY_SOURCE = "only_source", "Only in the source"
+        ONLY_TARGET = "only_target", "Only in the target"
+        DIFFERS = "differs", "Fields differ"
+
+    report = models.ForeignKey(DriftReport, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    source_id = models.CharField(max_length=200, blank=True, default="")
+    target_id = models.CharField(max_length=200, blank=True, default="")
+    # [{"field", "source", "target"}] in the target's terms, for "differs".
+    fields = models.JSONField(default=list, blank=True)
+    repaired = models.BooleanField(default=False)
+    note = models.TextField(blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["report", "kind"])]
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.source_id or self.target_id}"
