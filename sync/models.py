@@ -181,6 +181,11 @@ class RunItem(models.Model):
         FAILED = "failed", "Failed"
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="items")
+    # Backward: written from the target system back to the source (two-way flows); then
+    # source_id is the target system's id and target_id the source system's.
+    direction = models.CharField(
+        max_length=10, choices=Run.Direction.choices, default=Run.Direction.FORWARD
+    )
     source_id = models.CharField(max_length=200)
     target_id = models.CharField(max_length=200, blank=True, default="")
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
@@ -269,6 +274,11 @@ class PendingChange(models.Model):
         REPLAY = "replay", "Replay"
 
     flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="pending_changes")
+    # Forward: a change in the flow's source system; backward: one in its target system, to
+    # be written back by a two-way flow. `source_id` is the id in the system that changed.
+    direction = models.CharField(
+        max_length=10, choices=Run.Direction.choices, default=Run.Direction.FORWARD
+    )
     source_id = models.CharField(max_length=200)
     action = models.CharField(max_length=20, default="updated")  # created/updated/deleted
     origin = models.CharField(max_length=20, choices=Origin.choices, default=Origin.WEBHOOK)
@@ -287,9 +297,9 @@ class PendingChange(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["flow", "source_id"],
+                fields=["flow", "direction", "source_id"],
                 condition=Q(status="pending"),
-                name="one_pending_change_per_record",
+                name="one_pending_change_per_record_and_way",
             )
         ]
         indexes = [models.Index(fields=["status", "not_before"])]

@@ -30,8 +30,6 @@ from integrations.errors import (
 )
 from integrations.providers.base import RecordAdapter
 from integrations.providers.registry import adapter_for, get_provider
-from mappings import engine
-from mappings.checks import engine_options, full_spec
 from sync import actions
 from sync.actions.calls import CallCount
 from sync.budget import (
@@ -42,16 +40,13 @@ from sync.budget import (
     run_wait,
 )
 from sync.deciding import Decider
-from sync.engine.decide import (
-    Action,
-    Decision,
-    Outcome,
-    record_hash,
-)
+from sync.engine.decide import Action, Decision, Outcome, mapped_of, record_hash
 from sync.engine.schedule import run_status
+from sync.engine.twoway import flatten
 from sync.links import links_save
-from sync.models import PendingChange, RecordLink, Run, RunItem, SyncCursor
+from sync.models import Conflict, PendingChange, RecordLink, Run, RunItem, SyncCursor
 from sync.runs import error_kind, pending_change_retry
+from sync.ways import BACKWARD, FORWARD, way_for
 
 logger = logging.getLogger(__name__)
 
@@ -67,27 +62,31 @@ class Batch:
     # target id -> (tags added, tags removed, source id): tag-only updates of HighLevel
     # contacts, written together through the bulk tags endpoint when the batch commits.
     tags: dict[str, tuple[set, set, str]] = field(default_factory=dict)
+    # (link, record read, [conflict]): fields held for review (two-way flows).
+    held: list[tuple[RecordLink, dict, list[dict]]] = field(default_factory=list)
 
 
 class FlowRunner:
     """One run of one flow. `execute()` is all a task calls."""
 
     def __init__(self, run: Run, *, source: RecordAdapter | None = None, target=None):
+        """`source`/`target`: the flow's own two systems' adapters (whichever way a run
+        goes), e.g. with test clients; built from the flow's connections when not given."""
         self.run = run
         self.flow = run.flow
         self.dry_run = run.dry_run
-        self.source = source or adapter_for(self.flow.source_connection, self.flow.object_type)
-        self.target = target or adapter_for(self.flow.target_connection, self.flow.object_type)
-        target_provider = get_provider(self.flow.target_connection.provider)
-        self.target_caps = target_provider.capabilities
-        mapping = self.flow.mapping
-        self.mapping_version = mapping.version
-        spec = full_spec(mapping)
-        self.mapping = engine.compile_mapping(spec, options=engine_options(mapping))
-        used = engine.used_fields(spec)
-        self.reads, self.writes = used["source"], used["target"]
-        self.source_provider = self.flow.source_connection.provider
-        self.target_provider = self.flow.target_connection.provider
+        flow_source = source or adapter_for(self.flow.source_connection, self.flow.object_type)
+        flow_target = target or adapter_for(self.flow.target_connection, self.flow.object_type)
+        # One way, or both for a two-way flow: forward (source → target) first, then back.
+        self.ways = {FORWARD: way_for(self.flow, FORWARD, source=flow_source, target=flow_target)}
+        if self.ways[FORWARD].two_way:
+            self.ways[BACKWARD] = way_for(
+                self.flow, BACKWARD, source=flow_source, target=flow_target
+            )
+        self.deciders = {
+            direction: Decider(way=way, dry_run=self.dry_run)
+            for direction, way in self.ways.items()
+        }
         self.links: dict[str, RecordLink] = {}
         self._last_beat = timezone.now()
         # Every request either side's client sends (reads, writes, actions, retries), as
@@ -95,16 +94,19 @@ class FlowRunner:
         self.calls = CallCount()
         self._calls_recorded = 0
         self._handled = 0  # records handled by this worker, for the calls a record costs
-        self.decider = Decider(
-            flow=self.flow,
-            source=self.source,
-            target=self.target,
-            target_caps=self.target_caps,
-            mapping=self.mapping,
-            spec=spec,
-            writes=self.writes,
-            dry_run=self.dry_run,
-        )
+        self._written: dict | None = None  # the record the last write left on that side
+        self._go(FORWARD)
+
+    def _go(self, direction: str) -> None:
+        """Work one way from now on (the links cache is per way: cleared)."""
+        way = self.ways[direction]
+        self.way, self.decider, self.direction = way, self.deciders[direction], direction
+        self.source, self.target = way.source, way.target
+        self.source_provider, self.target_provider = way.source_provider, way.target_provider
+        self.target_caps, self.mapping = way.target_caps, way.mapping
+        self.mapping_version = way.mapping_version
+        self.reads, self.writes = way.reads, way.writes
+        self.links.clear()
 
     # -- entry ----------------------------------------------------------------------------
     def execute(self, records: Iterable[tuple[str, dict | None, str]] | None = None) -> Run:
@@ -122,17 +124,22 @@ class FlowRunner:
         if not claimed:
             run.refresh_from_db()
             return run
-        if not self.dry_run and not self.flow.mapping.is_healthy:
+        mappings = [self.flow.mapping] + (
+            [self.flow.reverse_mapping] if BACKWARD in self.ways else []
+        )
+        if not self.dry_run and not all(mapping.is_healthy for mapping in mappings):
             return self._finish(
                 Run.Status.FAILED,
                 "The mapping has problems, so nothing was written: open it and fix them.",
             )
         try:
             with self.calls:
-                self.calls.watch(self.source.client)
-                self.calls.watch(self.target.client)
+                self.calls.watch(self.way.source.client)
+                self.calls.watch(self.way.target.client)
                 if records is None:
-                    self._run_changes()
+                    for direction in self.ways:  # forward, then back for two-way flows
+                        self._go(direction)
+                        self._run_changes()
                 else:
                     self._run_records(records)
         except DailyBudgetSpent as spent:
@@ -186,19 +193,23 @@ class FlowRunner:
         return self.source.cursor_from_json(row.value)
 
     def _run_changes(self) -> None:
-        cursor = self._saved_cursor("changes")
+        name = self.way.cursor_name
+        cursor = self._saved_cursor(name)
         if cursor == self.source.new_cursor():  # a full read: say how much is coming
             with contextlib.suppress(IntegrationError):
-                Run.objects.filter(pk=self.run.pk).update(total=self.source.estimate_total())
+                total = self.source.estimate_total()
+                if total is not None and self.direction == BACKWARD:
+                    total = F("total") + total if self.run.total is not None else total
+                Run.objects.filter(pk=self.run.pk).update(total=total)
         reading = self.source.list_changed(cursor)
         batch, cursor = Batch(), None
         for record, cursor in self._prefetching(reading, lambda step: self.source.id_of(step[0])):
             self._handle(batch, self.source.id_of(record), record, "updated")
             if len(batch.items) >= BATCH:
-                self._commit(batch, cursor_name="changes", cursor=cursor)
+                self._commit(batch, cursor_name=name, cursor=cursor)
                 batch = Batch()
                 self._check_daily_budget()
-        self._commit(batch, cursor_name="changes", cursor=reading.cursor)
+        self._commit(batch, cursor_name=name, cursor=reading.cursor)
         self._check_daily_budget()
         deleted_batch, after = Batch(), reading.cursor
         deletions = self._prefetching(
@@ -207,16 +218,23 @@ class FlowRunner:
         for deleted, after in deletions:  # noqa: B007
             self._handle(deleted_batch, deleted.external_id, None, "deleted")
         if deleted_batch.items or after is not reading.cursor:
-            self._commit(deleted_batch, cursor_name="changes", cursor=after)
+            self._commit(deleted_batch, cursor_name=name, cursor=after)
 
-    def _run_records(self, records: Iterable[tuple[str, dict | None, str]]) -> None:
-        batch = Batch()
-        for source_id, record, action in self._prefetching(records, lambda step: step[0]):
-            self._handle(batch, source_id, record, action)
-            if len(batch.items) >= BATCH:
-                self._commit(batch)
-                batch = Batch()
-        self._commit(batch)
+    def _run_records(self, records: Iterable[tuple]) -> None:
+        """(id, record or None, action[, direction]): the id in the system that changed;
+        records of the other way (a two-way flow's target changes) go back."""
+        by_way = itertools.groupby(records, key=lambda step: step[3] if len(step) > 3 else FORWARD)
+        for direction, steps in by_way:
+            if direction not in self.ways:
+                raise ValueError(f"Flow {self.flow.pk} does not go {direction}.")
+            self._go(direction)
+            batch = Batch()
+            for source_id, record, action, *_ in self._prefetching(steps, lambda step: step[0]):
+                self._handle(batch, source_id, record, action)
+                if len(batch.items) >= BATCH:
+                    self._commit(batch)
+                    batch = Batch()
+            self._commit(batch)
 
     def _prefetching(self, steps: Iterable, source_id_of) -> Iterator:
         """`steps` as they come, with the links of each next BATCH of them read in one query
@@ -226,15 +244,16 @@ class FlowRunner:
             wanted = {str(source_id_of(step)) for step in chunk} - self.links.keys()
             if wanted:
                 self.links.update(dict.fromkeys(wanted))
-                found = RecordLink.objects.filter(flow=self.flow, source_id__in=wanted)
-                self.links.update((link.source_id, link) for link in found)
+                key = self.way.read_key
+                found = RecordLink.objects.filter(flow=self.flow, **{f"{key}__in": wanted})
+                self.links.update((self.way.read_id(link), link) for link in found)
             yield from chunk
 
     # -- one record ------------------------------------------------------------------------
     def _link(self, source_id: str) -> RecordLink | None:
         if source_id not in self.links:
             self.links[source_id] = RecordLink.objects.filter(
-                flow=self.flow, source_id=source_id
+                flow=self.flow, **{self.way.read_key: source_id}
             ).first()
         return self.links[source_id]
 
@@ -277,13 +296,15 @@ class FlowRunner:
             self._item(
                 batch,
                 source_id,
-                link.target_id if link else "",
+                self.way.written_id(link) if link else "",
                 Outcome.FAILED,
                 reason=str(error) or type(error).__name__,
                 error_kind=kind,
             )
             return
         self._item(batch, source_id, target_id, outcome, decision)
+        if self.decider.held and link is not None and not self.dry_run:
+            batch.held.append((link, record, list(self.decider.held)))
         if not self.dry_run and outcome in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED):
             batch.links[source_id] = self._new_link(link, source_id, target_id, record, decision)
         elif not self.dry_run and outcome in (Outcome.DELETED, Outcome.ARCHIVED) and link:
@@ -307,6 +328,7 @@ class FlowRunner:
             if not self.dry_run:
                 self._delete(decision)
             return decision.target_id, outcome
+        self._written = None
         payload, extras = actions.split_payload(self.target_provider, decision.payload)
         if self.dry_run:
             created = decision.action in (Action.CREATE, Action.UPSERT)
@@ -317,14 +339,16 @@ class FlowRunner:
             return decision.target_id, Outcome.UPDATED
         if decision.action is Action.UPSERT:
             result = self.target.upsert(payload)
+            self._written = result.record
             target_id = self.target.id_of(result.record)
             outcome = Outcome.CREATED if result.created else Outcome.UPDATED
         elif decision.action is Action.CREATE:
-            target_id = self.target.id_of(self.target.create(payload))
+            self._written = self.target.create(payload)
+            target_id = self.target.id_of(self._written)
             outcome = Outcome.CREATED
         else:
             target_id = decision.target_id
-            self.target.update(target_id, payload)
+            self._written = self.target.update(target_id, payload)
             outcome = Outcome.UPDATED
         actions.after_write(
             self.flow,
@@ -369,6 +393,7 @@ class FlowRunner:
         batch.items.append(
             RunItem(
                 run=self.run,
+                direction=self.direction,
                 source_id=source_id,
                 target_id=target_id or "",
                 outcome=outcome,
@@ -380,16 +405,46 @@ class FlowRunner:
         )
 
     def _new_link(self, link, source_id, target_id, record, decision) -> RecordLink:
-        link = link or RecordLink(flow=self.flow, source_id=source_id)
-        link.target_id = target_id
-        link.source_hash = record_hash(record)
-        if decision.payload:
+        """The link after a record was synced this way: both ids, what was read, what was
+        written field by field (provenance), and for two-way flows the images that let the
+        echo of this write be recognised when it comes back."""
+        way = self.way
+        link = link or way.new_link(source_id)
+        way.set_written_id(link, target_id)
+        way.set_raw_hash(link, record_hash(record))
+        if decision.payload and way.forward:
             link.target_hash = record_hash(decision.payload)
-        mapped = self.decider.mapped
-        if mapped is not None:
-            link.mapped_hash, link.mapped_tags = mapped.digest, mapped.tags
+        way.set_image(link, way.reading, self.decider.mapped)
+        now = timezone.now()
+        if decision.payload and decision.action is not Action.NOTHING:
+            provenance = dict(link.provenance or {})
+            written = dict(provenance.get(way.writing, {}))
+            for name, value in flatten(decision.payload).items():
+                written[name] = {
+                    "value": value,
+                    "run": self.run.pk,
+                    "at": now.isoformat(timespec="seconds"),
+                    "version": self.mapping_version,
+                }
+            provenance[way.writing] = written
+            if way.reverse is not None and self._written is not None and not self.decider.partial:
+                # What the other way would write back now: the read side's values as synced
+                # (not when the written side kept changes of its own: they must go back).
+                back = way.reverse.apply(self._written, current=None)
+                way.set_image(link, way.writing, mapped_of(back))
+                if back.ok and not back.skipped:
+                    read_side = dict(provenance.get(way.reading, {}))
+                    for name, value in flatten(dict(back.payload)).items():
+                        read_side[name] = {
+                            "value": value,
+                            "run": self.run.pk,
+                            "at": now.isoformat(timespec="seconds"),
+                            "version": self.mapping_version,
+                        }
+                    provenance[way.reading] = read_side
+            link.provenance = provenance
         link.last_run = self.run
-        link.synced_at = timezone.now()
+        link.synced_at = now
         link.deleted_at = None
         self.links[source_id] = link
         return link
@@ -424,6 +479,32 @@ class FlowRunner:
                 self.links.pop(item.source_id, None)
                 batch.retries.append((item.source_id, "updated", kind, False, item.reason))
 
+    def _hold(self, batch: Batch) -> None:
+        """The batch's conflicts for review: one open Conflict per record and field, kept up
+        to date while it waits (the constraint lets no second one open)."""
+        way = self.way
+        for link, record, held in batch.held:
+            if link.pk is None:
+                continue
+            read_at = way.source.updated_of(record)
+            for conflict in held:
+                source_value, target_value = conflict["read"], conflict["written"]
+                if not way.forward:  # values and times in the flow's own terms
+                    source_value, target_value = target_value, source_value
+                defaults = {
+                    "flow": self.flow,
+                    "source_value": source_value,
+                    "target_value": target_value,
+                    "last_value": conflict["last"],
+                    "source_updated_at" if way.forward else "target_updated_at": read_at,
+                }
+                Conflict.objects.update_or_create(
+                    link=link,
+                    field=conflict["field"],
+                    status=Conflict.Status.OPEN,
+                    defaults=defaults,
+                )
+
     def _commit(self, batch: Batch, *, cursor_name: str = "", cursor=None) -> None:
         if not self.dry_run:
             self._write_tags(batch)
@@ -435,9 +516,11 @@ class FlowRunner:
             if not self.dry_run:
                 # Two queries a batch, not one a record.
                 links_save(flow=self.flow, links=list(batch.links.values()))
+                self._hold(batch)
                 for source_id, action, kind, uncertain, message in batch.retries:
                     pending_change_retry(
                         flow=self.flow,
+                        direction=self.direction,
                         source_id=source_id,
                         action=action,
                         error_kind=kind,
@@ -480,11 +563,12 @@ def run_changes(*, run_id: int, change_ids: list[int]) -> Run:
     run = Run.objects.select_related(
         "flow__source_connection", "flow__target_connection", "flow__mapping"
     ).get(pk=run_id)
-    changes = list(PendingChange.objects.filter(pk__in=change_ids).order_by("pk"))
+    # Grouped by way (a two-way flow's target changes go back), oldest first in each.
+    changes = list(PendingChange.objects.filter(pk__in=change_ids).order_by("-direction", "pk"))
 
-    def records() -> Iterator[tuple[str, dict | None, str]]:
+    def records() -> Iterator[tuple[str, dict | None, str, str]]:
         for change in changes:
-            yield change.source_id, None, change.action
+            yield change.source_id, None, change.action, change.direction
 
     runner = FlowRunner(run)
     result = runner.execute(records())
@@ -494,10 +578,10 @@ def run_changes(*, run_id: int, change_ids: list[int]) -> Run:
         return result  # nothing was written: the changes still wait for a live run
     failed = set(
         RunItem.objects.filter(run=run, outcome=RunItem.Outcome.FAILED).values_list(
-            "source_id", flat=True
+            "direction", "source_id"
         )
     )
-    done = [c.pk for c in changes if c.source_id not in failed]
+    done = [c.pk for c in changes if (c.direction, c.source_id) not in failed]
     PendingChange.objects.filter(pk__in=done).update(
         status=PendingChange.Status.DONE, last_error="", error_kind=""
     )

@@ -112,17 +112,23 @@ def pending_change_retry(
     error_kind: str,
     create_uncertain: bool,
     message: str,
+    direction: str = Run.Direction.FORWARD,
 ) -> PendingChange:
     """A record that failed: retried later on the slow schedule, or a dead letter now when
     the error will not go away by itself (validation, scope, mapping)."""
     change = (
-        PendingChange.objects.filter(flow=flow, source_id=source_id)
+        PendingChange.objects.filter(flow=flow, direction=direction, source_id=source_id)
         .exclude(status=PendingChange.Status.DONE)
         .order_by("-pk")
         .first()
     )
     if change is None:
-        change = PendingChange(flow=flow, source_id=source_id, origin=PendingChange.Origin.RETRY)
+        change = PendingChange(
+            flow=flow,
+            direction=direction,
+            source_id=source_id,
+            origin=PendingChange.Origin.RETRY,
+        )
     change.action = action
     change.attempts += 1
     change.last_error = message[:2000]

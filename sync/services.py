@@ -28,6 +28,12 @@ FLOW_FIELDS = (
     "actions",
     "delete_policy",
     "match_by",
+    "direction",
+    "reverse_mapping",
+    "conflict_policy",
+    "field_policies",
+    "reconcile_time",
+    "reconcile_repairs",
 )
 
 
@@ -74,7 +80,45 @@ def flow_problems(flow: Flow) -> dict[str, list[str]]:
         flow.actions, target.provider if target else "", source.provider if source else ""
     ):
         add("actions", message)
+    _two_way_problems(flow, add)
     return problems
+
+
+def _two_way_problems(flow: Flow, add) -> None:
+    reverse = flow.reverse_mapping
+    source, target = flow.source_connection, flow.target_connection
+    if flow.direction != Flow.Direction.TWO_WAY:
+        return
+    if reverse is None:
+        add(
+            "reverse_mapping",
+            "A two-way flow needs a mapping back, from the target system to the source.",
+        )
+        return
+    if reverse.workspace_id != flow.workspace_id:
+        add("reverse_mapping", "Choose a mapping of this workspace.")
+    if target is not None and reverse.source_provider != target.provider:
+        add("reverse_mapping", f"The mapping back must read {target.provider}.")
+    if source is not None and reverse.target_provider != source.provider:
+        add("reverse_mapping", f"The mapping back must write {source.provider}.")
+    if target is not None and flow.trigger_webhook:
+        target_provider = get_provider(target.provider)
+        if not target_provider.capabilities.sends_webhooks:
+            add(
+                "trigger_webhook",
+                f"{target_provider.name} sends no webhooks, so its changes cannot come back by "
+                "webhook: poll instead.",
+            )
+    policies = set(Flow.ConflictPolicy.values)
+    if not isinstance(flow.field_policies, dict):
+        add("field_policies", "Field policies are a list of field → policy.")
+        return
+    for name, policy in flow.field_policies.items():
+        if policy not in policies:
+            add(
+                "field_policies",
+                f"“{name}”: {policy!r} is not a policy; use one of {', '.join(sorted(policies))}.",
+            )
 
 
 @transaction.atomic
@@ -194,17 +238,19 @@ def dead_letters_replay(*, flow: Flow, ids: list[int] | None = None) -> int:
     if ids is not None:
         dead = dead.filter(pk__in=ids)
     dead = list(dead)
+    # A record's changes are kept per way: a two-way flow's target changes go back.
     pending = {
-        change.source_id: change
+        (change.direction, change.source_id): change
         for change in flow.pending_changes.filter(
             status=PendingChange.Status.PENDING, source_id__in=[d.source_id for d in dead]
         )
     }
     now = timezone.now()
     for change in dead:
-        if change.source_id in pending:
-            pending[change.source_id].not_before = None
-            pending[change.source_id].save(update_fields=["not_before", "updated_at"])
+        key = (change.direction, change.source_id)
+        if key in pending:
+            pending[key].not_before = None
+            pending[key].save(update_fields=["not_before", "updated_at"])
             change.status = PendingChange.Status.DONE
             change.save(update_fields=["status", "updated_at"])
             continue
@@ -214,5 +260,5 @@ def dead_letters_replay(*, flow: Flow, ids: list[int] | None = None) -> int:
         change.attempts = 0
         change.occurred_at = change.occurred_at or now
         change.save()
-        pending[change.source_id] = change
+        pending[key] = change
     return len(dead)

@@ -48,28 +48,38 @@ Status = PendingChange.Status
 # --- webhooks -> pending changes ------------------------------------------------------------
 def changes_received(events: Sequence[ChangeEvent]) -> int:
     """Listener of `integrations.changes`: each event becomes (or joins) a pending change of
-    every enabled flow that reads its connection and object type by webhook; returns how
-    many it took. Each flow's changes are processed once the caller's transaction commits."""
+    every enabled flow that reads its connection and object type by webhook — a change in a
+    flow's source goes forward; one in a two-way flow's target goes back. Returns how many
+    it took. Each flow's changes are processed once the caller's transaction commits."""
     connection_ids = {event.connection_id for event in events}
     flows = Flow.objects.filter(
-        source_connection_id__in=connection_ids, enabled=True, trigger_webhook=True
+        Q(source_connection_id__in=connection_ids)
+        | Q(target_connection_id__in=connection_ids, direction=Flow.Direction.TWO_WAY),
+        enabled=True,
+        trigger_webhook=True,
     ).order_by("pk")
     taken, flow_ids = 0, []
     for flow in flows:
-        wanted = (flow.source_connection_id, flow.object_type)
-        for event in events:
-            if (event.connection_id, str(event.object_type)) == wanted:
-                pending_change_upsert(flow=flow, event=event)
-                taken += 1
-                if flow.pk not in flow_ids:
-                    flow_ids.append(flow.pk)
+        ways = [(Run.Direction.FORWARD, flow.source_connection_id)]
+        if flow.direction == Flow.Direction.TWO_WAY and flow.reverse_mapping_id:
+            ways.append((Run.Direction.BACKWARD, flow.target_connection_id))
+        for direction, connection_id in ways:
+            wanted = (connection_id, flow.object_type)
+            for event in events:
+                if (event.connection_id, str(event.object_type)) == wanted:
+                    pending_change_upsert(flow=flow, event=event, direction=direction)
+                    taken += 1
+                    if flow.pk not in flow_ids:
+                        flow_ids.append(flow.pk)
     for flow_id in flow_ids:
         # By name (routed to the realtime queue by CELERY_TASK_ROUTES), once committed.
         transaction.on_commit(partial(current_app.send_task, CHANGES_TASK, args=(flow_id,)))
     return taken
 
 
-def pending_change_upsert(*, flow: Flow, event: ChangeEvent) -> PendingChange:
+def pending_change_upsert(
+    *, flow: Flow, event: ChangeEvent, direction: str = Run.Direction.FORWARD
+) -> PendingChange:
     """One pending change per flow and record: a new one, or the pending one updated. A
     delete wins over an update unless the update is known to be newer; the newest event
     (by occurred_at) is the one kept. A change being applied right now stays claimed: the
@@ -79,12 +89,18 @@ def pending_change_upsert(*, flow: Flow, event: ChangeEvent) -> PendingChange:
             with transaction.atomic():
                 change = (
                     PendingChange.objects.select_for_update()
-                    .filter(flow=flow, source_id=event.external_id, status=Status.PENDING)
+                    .filter(
+                        flow=flow,
+                        direction=direction,
+                        source_id=event.external_id,
+                        status=Status.PENDING,
+                    )
                     .first()
                 )
                 if change is None:
                     return PendingChange.objects.create(
                         flow=flow,
+                        direction=direction,
                         source_id=event.external_id,
                         action=str(event.action),
                         origin=PendingChange.Origin.WEBHOOK,

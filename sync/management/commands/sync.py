@@ -93,8 +93,10 @@ def replays_create(*, run: Run) -> tuple[Run, list[int]]:
     waits (a retry or a dead letter) becomes the replay, so it is never queued twice."""
     flow = run.flow
     failed = RunItem.objects.filter(run=run, outcome=RunItem.Outcome.FAILED).order_by("pk")
-    source_ids = list(dict.fromkeys(failed.values_list("source_id", flat=True)))
-    waiting: dict[str, PendingChange] = {}
+    # Per way and record: a two-way flow's failed target changes are replayed back.
+    keys = list(dict.fromkeys(failed.values_list("direction", "source_id")))
+    source_ids = [source_id for _, source_id in keys]
+    waiting: dict[tuple[str, str], PendingChange] = {}
     queued = (
         PendingChange.objects.select_for_update()
         .filter(flow=flow, source_id__in=source_ids)
@@ -102,10 +104,13 @@ def replays_create(*, run: Run) -> tuple[Run, list[int]]:
         .order_by("pk")
     )
     for change in queued:
-        kept = waiting.get(change.source_id)
-        # A pending one is unique per record and wins; else the newest dead letter.
+        key = (change.direction, change.source_id)
+        if key not in keys:
+            continue
+        kept = waiting.get(key)
+        # A pending one is unique per record and way, and wins; else the newest dead letter.
         if kept is None or kept.status != PendingChange.Status.PENDING:
-            waiting[change.source_id] = change
+            waiting[key] = change
     for change in waiting.values():
         change.origin = PendingChange.Origin.REPLAY
         change.status = PendingChange.Status.PENDING
@@ -117,18 +122,21 @@ def replays_create(*, run: Run) -> tuple[Run, list[int]]:
     PendingChange.objects.bulk_create(
         PendingChange(
             flow=flow,
+            direction=direction,
             source_id=source_id,
             origin=PendingChange.Origin.REPLAY,
             status=PendingChange.Status.PENDING,
         )
-        for source_id in source_ids
-        if source_id not in waiting
+        for direction, source_id in keys
+        if (direction, source_id) not in waiting
     )
-    change_ids = list(
-        PendingChange.objects.filter(
+    change_ids = [
+        pk
+        for pk, direction, source_id in PendingChange.objects.filter(
             flow=flow, source_id__in=source_ids, status=PendingChange.Status.PENDING
-        ).values_list("pk", flat=True)
-    )
+        ).values_list("pk", "direction", "source_id")
+        if (direction, source_id) in keys
+    ]
     replay = Run.objects.create(
         flow=flow,
         trigger=Run.Trigger.REPLAY,
