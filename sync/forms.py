@@ -77,6 +77,37 @@ class FlowForm(forms.Form):
     match_by = forms.ChoiceField(
         label="Match records the first time by", choices=Flow.MatchBy.choices
     )
+    direction = forms.ChoiceField(
+        label="Direction",
+        choices=Flow.Direction.choices,
+        initial=Flow.Direction.ONE_WAY,
+        required=False,  # left out: one way
+    )
+    reverse_mapping = forms.CharField(
+        label="Mapping back (target → source)", required=False, widget=forms.Select
+    )
+    conflict_policy = forms.ChoiceField(
+        label="When both systems changed a field since the last sync",
+        choices=Flow.ConflictPolicy.choices,
+        initial=Flow.ConflictPolicy.NEWEST,
+        required=False,  # left out: the newest change wins
+    )
+    field_policies = forms.CharField(
+        label="Per field (one per line: field = newest, source, target or review)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "code"}),
+    )
+    reconcile_time = forms.TimeField(
+        label="Reconcile both sides every night at",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text="Reads both systems completely and reports (and repairs) what differs.",
+    )
+    reconcile_repairs = forms.BooleanField(
+        label="Repair what the reconciliation finds (else only report it)",
+        required=False,
+        initial=True,
+    )
 
     def __init__(self, *args, workspace, allow_preset: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -89,6 +120,7 @@ class FlowForm(forms.Form):
         self.source = self._chosen("source_connection")
         self.target = self._chosen("target_connection")
         self._offer_mappings()
+        self._offer_reverse_mappings()
         self._offer_triggers()
         self._offer_object_types()
         self._offer_delete_policies()
@@ -141,6 +173,17 @@ class FlowForm(forms.Form):
             choices += [(str(m.pk), f"{m.name} ({_pair_name(m)})") for m in self.mappings]
         self.fields["mapping"].widget.choices = choices
 
+    def _offer_reverse_mappings(self) -> None:
+        choices: list = [("", "None: one way")]
+        pair = self.pair
+        if pair:
+            back = (pair[1], pair[0])
+            if has_preset(*back):
+                words = f"{get_provider(back[0]).name} → {get_provider(back[1]).name}"
+                choices.append((PRESET, f"A new mapping from the {words} preset"))
+            choices += [(str(m.pk), m.name) for m in self.mappings if _pair_of(m) == back]
+        self.fields["reverse_mapping"].widget.choices = choices
+
     def _offer_triggers(self) -> None:
         field = self.fields["trigger_webhook"]
         if self.source is None:
@@ -187,6 +230,33 @@ class FlowForm(forms.Form):
             raise forms.ValidationError("Choose a mapping from the list.")
         return mapping
 
+    def clean_reverse_mapping(self):
+        value = self.cleaned_data.get("reverse_mapping") or ""
+        if not value:
+            return None
+        if value == PRESET:
+            return PRESET
+        mapping = next((m for m in self.mappings if str(m.pk) == value), None)
+        if mapping is None:
+            raise forms.ValidationError("Choose a mapping back from the list.")
+        return mapping
+
+    def clean_field_policies(self):
+        text = self.cleaned_data.get("field_policies") or ""
+        policies, allowed = {}, set(Flow.ConflictPolicy.values)
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, sep, policy = line.partition("=")
+            name, policy = name.strip(), policy.strip().lower()
+            if not sep or not name or policy not in allowed:
+                raise forms.ValidationError(
+                    f"Line {number}: write it as “field = policy”, the policy one of "
+                    f"{', '.join(sorted(allowed))}."
+                )
+            policies[name[:200]] = policy
+        return policies
+
     def clean_actions(self):
         text = self.cleaned_data["actions"].strip()
         if not text:
@@ -225,6 +295,21 @@ class FlowForm(forms.Form):
                 f"“{mapping.name}” maps {_pair_name(mapping)}, but this flow goes {words}. "
                 "Choose a mapping for this pair, or a new one from the preset.",
             )
+        if data.get("direction") == Flow.Direction.TWO_WAY:
+            reverse, back = data.get("reverse_mapping"), (target.provider, source.provider)
+            back_words = f"{get_provider(back[0]).name} → {get_provider(back[1]).name}"
+            if reverse is None:
+                self.add_error(
+                    "reverse_mapping",
+                    f"A two-way flow writes back through a {back_words} mapping: choose one.",
+                )
+            elif reverse == PRESET and not has_preset(*back):
+                self.add_error("reverse_mapping", f"There is no preset for {back_words}.")
+            elif isinstance(reverse, Mapping) and _pair_of(reverse) != back:
+                self.add_error(
+                    "reverse_mapping",
+                    f"“{reverse.name}” maps {_pair_name(reverse)}; the way back is {back_words}.",
+                )
         sends_webhooks = get_provider(source.provider).capabilities.sends_webhooks
         if data.get("trigger_webhook") and not sends_webhooks:
             self.add_error("trigger_webhook", "This source sends no webhooks: poll it instead.")
@@ -251,6 +336,10 @@ class FlowForm(forms.Form):
         data = dict(self.cleaned_data)
         if data["mapping"] == PRESET:
             data.pop("mapping")
+        data["direction"] = data.get("direction") or Flow.Direction.ONE_WAY
+        data["conflict_policy"] = data.get("conflict_policy") or Flow.ConflictPolicy.NEWEST
+        if data.get("direction") != Flow.Direction.TWO_WAY:
+            data["reverse_mapping"] = None
         return data
 
 
@@ -268,6 +357,12 @@ def flow_initial(flow: Flow) -> dict:
         "actions": json.dumps(flow.actions, indent=2, ensure_ascii=False) if flow.actions else "",
         "delete_policy": flow.delete_policy,
         "match_by": flow.match_by,
+        "direction": flow.direction,
+        "reverse_mapping": str(flow.reverse_mapping_id or ""),
+        "conflict_policy": flow.conflict_policy,
+        "field_policies": "\n".join(f"{k} = {v}" for k, v in (flow.field_policies or {}).items()),
+        "reconcile_time": flow.reconcile_time,
+        "reconcile_repairs": flow.reconcile_repairs,
     }
 
 

@@ -148,9 +148,14 @@ def flow_update(*, flow: Flow, **fields) -> Flow:
 
 
 def flow_live_problems(flow: Flow) -> list[str]:
-    """Why this flow may not go live (empty: it may). Checks the mapping fresh: its rules,
-    its fields against both systems now, and its mapping tests."""
+    """Why this flow may not go live (empty: it may). Checks the mappings fresh: their rules,
+    their fields against both systems now, and their mapping tests."""
     problems = list(mapping_ready_for_live(mapping=flow.mapping))
+    if flow.direction == Flow.Direction.TWO_WAY and flow.reverse_mapping is not None:
+        problems += [
+            f"mapping back: {problem}"
+            for problem in mapping_ready_for_live(mapping=flow.reverse_mapping)
+        ]
     for connection in (flow.source_connection, flow.target_connection):
         if connection.status in (Connection.Status.NEEDS_RECONNECT, Connection.Status.DISABLED):
             problems.append(f"connection: “{connection}” is {connection.get_status_display()}.")
@@ -205,6 +210,59 @@ def _free_mapping_name(workspace: Workspace, base: str) -> str:
         name = f"{base[:90]} ({number})"
         number += 1
     return name
+
+
+def reverse_mapping_from_preset(
+    *, workspace: Workspace, user, source: Connection, target: Connection, object_type: str
+) -> Mapping:
+    """The mapping back of a two-way flow (target system → source system), new from the
+    preset for that pair."""
+    try:
+        return mapping_create(
+            workspace=workspace,
+            user=user,
+            name=_free_mapping_name(workspace, f"{target.name} → {source.name}"),
+            source_provider=target.provider,
+            target_provider=source.provider,
+            object_type=object_type or "contact",
+            start="preset",
+            source_connection=target,
+            target_connection=source,
+        )
+    except ValidationError as error:
+        messages = getattr(error, "message_dict", {}).get("start") or error.messages
+        raise ValidationError({"reverse_mapping": messages}) from None
+
+
+def _with_reverse_preset(workspace: Workspace, user, fields: dict) -> dict:
+    """`fields` with reverse_mapping="preset" replaced by a new mapping from the preset."""
+    if fields.get("reverse_mapping") != "preset":
+        return fields
+    return {
+        **fields,
+        "reverse_mapping": reverse_mapping_from_preset(
+            workspace=workspace,
+            user=user,
+            source=fields["source_connection"],
+            target=fields["target_connection"],
+            object_type=fields.get("object_type") or "contact",
+        ),
+    }
+
+
+@transaction.atomic
+def flow_create_with_mappings(*, workspace: Workspace, user, **fields) -> Flow:
+    """A flow, with new mappings from the presets where the form asked for them: the
+    forward one (no `mapping` given) and the one back (reverse_mapping="preset")."""
+    fields = _with_reverse_preset(workspace, user, fields)
+    if "mapping" in fields:
+        return flow_create(workspace=workspace, **fields)
+    return flow_create_with_preset(workspace=workspace, user=user, **fields)
+
+
+@transaction.atomic
+def flow_update_with_mappings(*, flow: Flow, user, **fields) -> Flow:
+    return flow_update(flow=flow, **_with_reverse_preset(flow.workspace, user, fields))
 
 
 @transaction.atomic

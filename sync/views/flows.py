@@ -74,12 +74,9 @@ def flow_new(request, workspace_id):
     if request.method == "POST" and "refresh" not in request.POST and form.is_valid():
         fields = form.flow_fields()
         try:
-            if "mapping" in fields:
-                flow = services.flow_create(workspace=membership.workspace, **fields)
-            else:
-                flow = services.flow_create_with_preset(
-                    workspace=membership.workspace, user=request.user, **fields
-                )
+            flow = services.flow_create_with_mappings(
+                workspace=membership.workspace, user=request.user, **fields
+            )
         except ValidationError as error:
             form.add_service_errors(error)
         else:
@@ -96,7 +93,7 @@ def flow_edit(request, workspace_id, flow_id):
     form = _form(request, flow.workspace, flow)
     if request.method == "POST" and "refresh" not in request.POST and form.is_valid():
         try:
-            services.flow_update(flow=flow, **form.flow_fields())
+            services.flow_update_with_mappings(flow=flow, user=request.user, **form.flow_fields())
         except ValidationError as error:
             form.add_service_errors(error)
         else:

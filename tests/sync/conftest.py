@@ -6,6 +6,7 @@ import pytest
 from mappings.services import mapping_create
 from sync.models import Flow
 from sync.services import flow_create
+from tests.factories import ConnectionFactory
 from tests.integrations.providers.ecwid.contract import HARNESS as ECWID
 from tests.integrations.providers.highlevel.contract import HARNESS as HIGHLEVEL
 
@@ -57,3 +58,31 @@ def faults():
     """Set HighLevel sandbox knobs for one test (`faults(error_rate=1.0)`); reset after."""
     yield lambda **knobs: HIGHLEVEL._control("POST", "", json=knobs)
     HIGHLEVEL._control("POST", "/reset")
+
+
+@pytest.fixture
+def pair(workspace):
+    """An Ecwid connection and a HighLevel one of the workspace (no sandbox behind them)."""
+    source = ConnectionFactory(workspace=workspace, name="Shop")
+    target = ConnectionFactory(
+        workspace=workspace, name="CRM", provider="highlevel", settings={"location_id": "l1"}
+    )
+    return source, target
+
+
+def form_data(source, target, mapping, **extra):
+    return {
+        "name": "Shop customers",
+        "source_connection": source.pk,
+        "target_connection": target.pk,
+        "mapping": mapping if isinstance(mapping, str) else mapping.pk,
+        "object_type": "contact",
+        "trigger_webhook": "on",
+        "poll_minutes": "15",
+        "schedule_time": "02:30",
+        "schedule_timezone": "Europe/London",
+        "actions": "",
+        "delete_policy": "ignore",
+        "match_by": "email_then_phone",
+        **extra,
+    }

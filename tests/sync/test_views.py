@@ -22,6 +22,7 @@ from tests.factories import (
     MembershipFactory,
     RunFactory,
 )
+from tests.sync.conftest import form_data
 
 LOGIN = "/accounts/login/"
 HX = {"HX-Request": "true"}
@@ -169,33 +170,6 @@ def test_the_nav_leads_to_the_real_flow_list(owner_client, workspace):
 
 
 # --- the flow form ---------------------------------------------------------------------------
-@pytest.fixture
-def pair(workspace):
-    source = ConnectionFactory(workspace=workspace, name="Shop")
-    target = ConnectionFactory(
-        workspace=workspace, name="CRM", provider="highlevel", settings={"location_id": "l1"}
-    )
-    return source, target
-
-
-def form_data(source, target, mapping, **extra):
-    return {
-        "name": "Shop customers",
-        "source_connection": source.pk,
-        "target_connection": target.pk,
-        "mapping": mapping if isinstance(mapping, str) else mapping.pk,
-        "object_type": "contact",
-        "trigger_webhook": "on",
-        "poll_minutes": "15",
-        "schedule_time": "02:30",
-        "schedule_timezone": "Europe/London",
-        "actions": "",
-        "delete_policy": "ignore",
-        "match_by": "email_then_phone",
-        **extra,
-    }
-
-
 def errors_of(response) -> str:
     assert response.status_code == 200
     return str(response.context["form"].errors)
