@@ -169,9 +169,20 @@ class Decider:
     def decide_delete(self, link: RecordLink | None) -> Decision:
         self.mapped, self.held, self._alone, self.partial = None, [], None, False
         written = self.way.written_id(link) if link and not link.deleted_at else ""
+        policy = self.flow.delete_policy
+        can_archive = actions.can_archive(self.target_provider)
+        if policy == Flow.DeletePolicy.ARCHIVE and not can_archive:
+            # Archiving is what a HighLevel target can do; the way back into a store keeps
+            # the customer rather than deleting it for an archive policy.
+            return Decision(
+                Action.NOTHING,
+                Outcome.SKIPPED,
+                written,
+                reason="This flow archives deletes; the store's record is kept.",
+            )
         return decide_delete(
-            policy=self.flow.delete_policy,
+            policy=policy,
             target_id=written,
             delete_mode=self.target_caps.delete_mode.value,
-            can_archive=actions.can_archive(self.target_provider),
+            can_archive=can_archive,
         )

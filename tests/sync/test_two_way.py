@@ -162,3 +162,25 @@ def test_an_owner_policy_settles_the_conflict(client, two_way, policy, winner):
     assert _contact(two_way, link.target_id)["lastName"] == winner
     assert _customer(two_way, link.source_id)["billingPerson"]["name"].endswith(winner)
     assert not Conflict.objects.filter(flow=two_way).exists()
+
+
+@pytest.mark.parametrize(
+    ("policy", "kept"), [("propagate", False), ("archive", True)], ids=["propagate", "archive"]
+)
+def test_a_contact_deleted_in_highlevel_goes_back_per_the_delete_policy(
+    client, two_way, policy, kept
+):
+    two_way.delete_policy = policy
+    two_way.save()
+    link = _aligned(client, two_way)
+    HIGHLEVEL.remove_outside(link.target_id)
+    history = _settle(client, two_way)
+    store = adapter_for(two_way.source_connection, ObjectType.CONTACT)
+    if kept:
+        assert store.get(link.source_id)["id"]
+        assert sum(e for e, _ in history) == 0
+    else:
+        from integrations.errors import NotFoundError
+
+        with pytest.raises(NotFoundError):
+            store.get(link.source_id)
