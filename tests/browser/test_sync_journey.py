@@ -203,7 +203,7 @@ def new_flow(page, name: str, source: str, target: str) -> None:
     page.get_by_label("From (source)").select_option(label=source)
     page.get_by_label("To (target)").select_option(label=target)
     # htmx redraws the fields for the pair: the preset is offered, and chosen.
-    expect(page.get_by_label("Mapping")).to_have_value("preset")
+    expect(page.locator("#id_mapping")).to_have_value("preset")
 
 
 def wait_for_run(page, status: str = "Succeeded"):
