@@ -38,6 +38,7 @@ def flow_health(
     dead_letters: int,
     lag_seconds: float | None,
     retrying: int = 0,
+    conflicts: int = 0,
 ) -> Health:
     """A flow: paused, failing (its last run failed), degraded (behind, dead letters,
     records failing and waiting for a retry) or healthy. The first that applies wins, worst
@@ -54,6 +55,9 @@ def flow_health(
     if dead_letters:
         plural = "s wait" if dead_letters != 1 else " waits"
         return Health(DEGRADED, f"{dead_letters} dead letter{plural} for a replay.")
+    if conflicts:
+        plural = "s wait" if conflicts != 1 else " waits"
+        return Health(DEGRADED, f"{conflicts} conflict{plural} for a decision.")
     if retrying:
         plural = "s fail" if retrying != 1 else " fails"
         return Health(DEGRADED, f"{retrying} record{plural} and waits for a retry: see the runs.")

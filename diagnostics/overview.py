@@ -15,7 +15,7 @@ from accounts.models import Workspace
 from diagnostics import health
 from diagnostics.models import ApiCall
 from integrations.models import Connection
-from sync.models import Flow, PendingChange, Run, SyncCursor
+from sync.models import Conflict, Flow, PendingChange, Run, SyncCursor
 
 
 @dataclass
@@ -31,6 +31,7 @@ class FlowRow:
     target_written_at: datetime | None  # the newest write to the target
     synced_24h: int
     failed_24h: int
+    conflicts: int  # open, waiting for a decision (two-way flows)
     active_run: Run | None  # queued, running or waiting: with its ETA
 
 
@@ -113,6 +114,12 @@ def flow_rows(*, workspace: Workspace, now: datetime | None = None) -> list[Flow
         .annotate(advanced=Max("advanced_at"))
         .values_list("flow_id", "advanced")
     )
+    conflicts = dict(
+        Conflict.objects.filter(flow_id__in=ids, status=Conflict.Status.OPEN)
+        .values("flow_id")
+        .annotate(count=Count("pk"))
+        .values_list("flow_id", "count")
+    )
     day = {
         row["flow_id"]: row
         for row in Run.objects.filter(flow_id__in=ids, queued_at__gte=now - timedelta(days=1))
@@ -139,6 +146,7 @@ def flow_rows(*, workspace: Workspace, now: datetime | None = None) -> list[Flow
                     dead_letters=dead,
                     lag_seconds=lag,
                     retrying=pending.get("retrying", 0),
+                    conflicts=conflicts.get(flow.pk, 0),
                 ),
                 last_run=last_run,
                 last_success_at=flow.last_success_at,
@@ -149,6 +157,7 @@ def flow_rows(*, workspace: Workspace, now: datetime | None = None) -> list[Flow
                 target_written_at=flow.target_written_at,
                 synced_24h=synced,
                 failed_24h=failed,
+                conflicts=conflicts.get(flow.pk, 0),
                 active_run=active.get(flow.pk),
             )
         )

@@ -60,3 +60,9 @@ def test_a_nearly_spent_daily_budget_degrades():
     assert low.state == "degraded" and "39,999 of 200,000" in low.reason
     assert _connection(daily_remaining=40_000, daily_limit=200_000).state == "healthy"
     assert _connection(daily_remaining=0, daily_limit=None).state == "healthy"  # not reported
+
+
+def test_open_conflicts_degrade_a_flow():
+    assert "2 conflicts wait for a decision" in _flow(conflicts=2).reason
+    assert "1 conflict waits" in _flow(conflicts=1).reason
+    assert _flow(conflicts=1, dead_letters=1).reason.startswith("1 dead letter")

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from diagnostics.models import ApiCall
 from integrations.inbox import webhook_event_store
-from sync.models import PendingChange, Run
+from sync.models import Conflict, PendingChange, RecordLink, Run
 from tests.factories import ConnectionFactory, FlowFactory, RunFactory, WorkspaceFactory
 
 PAGES = ("dashboard", "runs", "calls", "inbox")
@@ -57,19 +57,23 @@ def test_the_overview_says_each_flows_health_and_why(owner_client, workspace):
     dead = FlowFactory(workspace=workspace, name="Dead letters")
     PendingChange.objects.create(flow=dead, source_id="8", status="dead")
     paused = FlowFactory(workspace=workspace, name="Paused", enabled=False, paused_reason="Held.")
+    torn = FlowFactory(workspace=workspace, name="Torn")
+    link = RecordLink.objects.create(flow=torn, source_id="1", target_id="a")
+    Conflict.objects.create(flow=torn, link=link, field="lastName", source_value="A")
 
     body = owner_client.get(_url("dashboard", workspace)).content.decode()
 
     rows = {
         flow.name: body[body.index(f">{flow.name}</a>") :].split("</tr>")[0]
-        for flow in (healthy, failing, behind, dead, paused)
+        for flow in (healthy, failing, behind, dead, paused, torn)
     }
     assert "badge-healthy" in rows["Healthy"]
     assert "badge-failing" in rows["Failing"] and "The last run failed" in rows["Failing"]
     assert "badge-degraded" in rows["Behind"] and "Changes have waited 40 minutes" in rows["Behind"]
     assert "1 dead letter waits" in rows["Dead letters"] and "Replay all" in rows["Dead letters"]
     assert "badge-paused" in rows["Paused"] and "Held." in rows["Paused"]
-    assert "1 failing" in body and "2 degraded" in body and "1 paused" in body
+    assert "1 conflict waits for a decision" in rows["Torn"]
+    assert "1 failing" in body and "3 degraded" in body and "1 paused" in body
 
 
 def test_the_overview_counts_the_last_day_and_shows_the_rate_budget(owner_client, workspace):
