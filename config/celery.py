@@ -45,6 +45,8 @@ def _schedule_periodic_tasks(sender, **kwargs):
         ("runs_resume_waiting", 60.0),
         ("runs_reset_stale", 5 * 60.0),
         ("runs_prune", 24 * 3600.0),
+        # Each flow's nightly reconciliation, at its own reconcile_time (sync.reconcile).
+        ("flows_reconcile_due", 60.0),
     ):
         sender.add_periodic_task(
             seconds, sender.signature(f"sync.tasks.{task}"), name=f"sync-{task}"

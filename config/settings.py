@@ -283,6 +283,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # change. The filesystem broker needs nothing more: its queues are file names.
 CELERY_TASK_ROUTES = {
     "sync.tasks.run_flow": {"queue": "bulk"},
+    "sync.tasks.reconcile_run": {"queue": "bulk"},
+    "sync.tasks.drift_resync_run": {"queue": "bulk"},
     "sync.tasks.*": {"queue": "realtime"},
 }
 CELERY_BEAT_SCHEDULE = {

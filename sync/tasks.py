@@ -8,7 +8,7 @@ import time
 
 from celery import shared_task
 
-from sync import runs, triggers
+from sync import reconcile, runs, triggers
 from sync.runner import run_changes, run_execute
 
 # changes_process stops taking new chunks after this long and hands the rest to a fresh
@@ -91,3 +91,28 @@ def runs_resume_waiting() -> int:
 def runs_prune() -> int:
     """Daily: finished runs past their retention go, with their records."""
     return runs.runs_prune()
+
+
+@shared_task(soft_time_limit=50, time_limit=60)
+def flows_reconcile_due() -> int:
+    """Beat, every minute: the nightly reconciliation of each flow whose time has come."""
+    flow_ids = reconcile.flows_reconcile_due()
+    for flow_id in flow_ids:
+        reconcile_run.delay_on_commit(flow_id)
+    return len(flow_ids)
+
+
+@shared_task(soft_time_limit=6 * 3600, time_limit=6 * 3600 + 60)
+def reconcile_run(flow_id: int) -> str:
+    """Bulk queue: one reconciliation of a flow (nightly, or "Reconcile now"); "refused"
+    while another of the flow is running. Not acks_late: a redelivery would read both
+    sides again from the start; the next night covers a lost one."""
+    report = reconcile.reconcile_run(flow_id=flow_id)
+    return report.status if report else "refused"
+
+
+@shared_task(soft_time_limit=6 * 3600, time_limit=6 * 3600 + 60)
+def drift_resync_run(report_id: int, item_ids: list[int] | None = None) -> int:
+    """Bulk queue: re-sync a drift report's records (`item_ids`, or every one not yet
+    repaired); returns how many records it wrote."""
+    return reconcile.drift_resync_by_id(report_id=report_id, item_ids=item_ids)

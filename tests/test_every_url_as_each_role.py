@@ -16,6 +16,7 @@ new view is covered from its first commit.
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.apps import apps
@@ -32,11 +33,12 @@ from accounts.models import Role, User, Workspace
 from accounts.services import invitation_create
 from diagnostics.alerting import alert_rule_create
 from diagnostics.models import AlertDelivery, AlertIncident
+from integrations.providers.ecwid.adapters import EcwidCursor
 from mappings import services as mapping_services
 from sandboxes.ecwid import EcwidSandbox
 from sandboxes.ecwid import connection_values as ecwid_connection_values
 from sandboxes.kit.server import SandboxOptions, start_in_thread, stop
-from sync.models import Run
+from sync.models import DriftItem, DriftReport, Run, SyncCursor
 from tests.factories import ConnectionFactory, FlowFactory, MembershipFactory, WorkspaceFactory
 
 LOGIN = "/accounts/login/"
@@ -92,9 +94,12 @@ FILL = {
     "invitation_id": lambda w: w.invitation.pk,
     "flow_id": lambda w: w.flow.pk,
     "run_id": lambda w: w.run.pk,
+    "report_id": lambda w: w.flow.drift_reports.get().pk,  # the flow's one reconciliation
+    "link_id": lambda w: w.link.pk,  # a linked record of the flow
     "alert_rule_id": lambda w: w.alert_rule.pk,
     "token": lambda w: w.invitation_token,
     "provider": lambda w: "ecwid",
+    "recipe_key": lambda w: "new-customers",  # a flow template (sync/recipes.py)
     # allauth's e-mailed links: none of these keys is valid, the pages must say so politely.
     "key": lambda w: "not-a-real-key",
     "uidb36": lambda w: "1z",
@@ -113,6 +118,8 @@ NOT_LOOKUP_IDS = {
     "mapping_restore with a message",
     "rule_id": "rules live in the (already filtered) mapping's spec; an unknown rule id is "
     "a 404 (edit) or a 'no longer exists' message (move, delete), changing nothing",
+    "recipe_key": "flow templates are code (sync/recipes.py), the same in every workspace; an "
+    "unknown key is a 404, and the connections it may use are the workspace's own",
 }
 
 # --- how each pattern may answer ------------------------------------------------------------------
@@ -178,6 +185,7 @@ EDITOR_PAGES = {
     "sync:flow-new",
     "sync:flow-edit",
     "sync:flow-delete",
+    "sync:recipe-apply",
     "diagnostics:alert-new",
     "diagnostics:alert-edit",
     "diagnostics:alert-delete",
@@ -197,6 +205,12 @@ VIEWER_POST_READS = {
     "sync:flow-detail",
     "sync:run-detail",
     "sync:catalogue",
+    "sync:recipe-list",
+    "sync:flow-cursors",
+    "sync:drift-list",
+    "sync:drift-detail",
+    "sync:conflict-list",
+    "sync:link-detail",
     "diagnostics:dashboard",
     "diagnostics:performance",
     "diagnostics:runs",
@@ -253,6 +267,7 @@ class World:
     flow: object
     run: object
     alert_rule: object
+    link: object
 
 
 def build_world(tag: str, ecwid: tuple[dict, dict]) -> World:
@@ -303,6 +318,35 @@ def build_world(tag: str, ecwid: tuple[dict, dict]) -> World:
     run = Run.objects.create(
         flow=flow, trigger=Run.Trigger.MANUAL, status=Run.Status.SUCCEEDED, in_flight=False
     )
+    # Where its reads stopped, as the Ecwid adapter writes it: the cursors page reads it.
+    cursor = EcwidCursor(since=timezone.now() - timedelta(days=1), recent={"1": "x|y"})
+    SyncCursor.objects.create(flow=flow, name="changes", value=cursor.to_json())
+    # A finished reconciliation with one record whose fields differ: the drift pages show it.
+    drift = DriftReport.objects.create(flow=flow, status=DriftReport.Status.DONE, differing=1)
+    DriftItem.objects.create(
+        report=drift,
+        kind=DriftItem.Kind.DIFFERS,
+        source_id="1",
+        target_id=f"contact-{tag}",
+        fields=[{"field": "lastName", "source": f"Source {tag}", "target": f"Target {tag}"}],
+    )
+    # A linked record with what a run wrote to it, and a conflict held on it: the conflicts
+    # page and the record's page show both.
+    link = flow.links.create(
+        source_id=f"cust-{tag}",
+        target_id=f"contact-{tag}",
+        last_run=run,
+        synced_at=timezone.now(),
+        provenance={"target": {"email": {"value": f"c-{tag}@example.com", "run": run.pk}}},
+    )
+    flow.conflicts.create(
+        link=link,
+        field="lastName",
+        source_value=f"Source {tag}",
+        target_value=f"Target {tag}",
+        last_value=f"Last {tag}",
+        source_updated_at=timezone.now(),
+    )
     alert_rule, _secret = alert_rule_create(
         workspace=workspace,
         kind="failed_runs",
@@ -339,6 +383,7 @@ def build_world(tag: str, ecwid: tuple[dict, dict]) -> World:
         flow=flow,
         run=run,
         alert_rule=alert_rule,
+        link=link,
     )
 
 

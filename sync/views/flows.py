@@ -10,7 +10,7 @@ from accounts.access import workspace_access
 from accounts.models import Role
 from integrations.providers.registry import get_provider
 from integrations.selectors import connections_for_workspace
-from sync import catalogue, services, tasks
+from sync import catalogue, conflicts, services, tasks
 from sync.forms import FlowForm, flow_initial
 from sync.models import Flow, Run
 from sync.runs import RunRefused, run_start
@@ -136,6 +136,7 @@ def _detail_context(request, flow: Flow, **extra) -> dict:
         "triggers": catalogue.triggers_for(source.key),
         "action_rows": _action_rows(flow),
         "live_problems": None,
+        "open_conflict_count": conflicts.conflicts_open_count(flow=flow),
         **extra,
     }
 
