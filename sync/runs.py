@@ -18,7 +18,7 @@ from integrations.errors import (
     ValidationFailedError,
 )
 from sync.engine.schedule import next_retry
-from sync.models import Flow, PendingChange, Run
+from sync.models import DriftReport, Flow, PendingChange, Run
 
 STALE_AFTER = timedelta(minutes=10)  # a running run without a heartbeat this long is dead
 
@@ -146,9 +146,9 @@ def pending_change_retry(
 
 
 def runs_prune(*, now=None, days: int | None = None, chunk: int = 1_000) -> int:
-    """Beat, daily: finished runs (with their records) older than SYNC_RUN_RETENTION_DAYS
-    are deleted, a chunk at a time so no delete holds a lock for long; a run in flight or
-    waiting is kept however old. Returns how many runs went."""
+    """Beat, daily: finished runs (with their records) and drift reports older than
+    SYNC_RUN_RETENTION_DAYS are deleted, a chunk at a time so no delete holds a lock for
+    long; a run in flight or waiting is kept however old. Returns how many runs went."""
     from django.conf import settings
 
     now = now or timezone.now()
@@ -162,4 +162,11 @@ def runs_prune(*, now=None, days: int | None = None, chunk: int = 1_000) -> int:
         with transaction.atomic():
             Run.objects.filter(pk__in=ids).delete()
         deleted += len(ids)
+    # Drift reports (with their items) of finished reconciliations go at the same age.
+    reports = DriftReport.objects.filter(
+        started_at__lt=now - timedelta(days=days), status__in=("done", "failed")
+    )
+    while ids := list(reports.order_by("pk").values_list("pk", flat=True)[:chunk]):
+        with transaction.atomic():
+            DriftReport.objects.filter(pk__in=ids).delete()
     return deleted

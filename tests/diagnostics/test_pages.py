@@ -73,6 +73,7 @@ def test_the_overview_says_each_flows_health_and_why(owner_client, workspace):
     assert "1 dead letter waits" in rows["Dead letters"] and "Replay all" in rows["Dead letters"]
     assert "badge-paused" in rows["Paused"] and "Held." in rows["Paused"]
     assert "1 conflict waits for a decision" in rows["Torn"]
+    assert reverse("sync:conflict-list", args=[workspace.pk, torn.pk]) in rows["Torn"]
     assert "1 failing" in body and "3 degraded" in body and "1 paused" in body
 
 

@@ -446,7 +446,15 @@ def test_old_finished_runs_are_pruned_with_their_records_but_live_ones_kept(db):
     Run.objects.filter(pk__in=[old.pk, waiting.pk]).update(queued_at=long_ago)
     link = RecordLink.objects.create(flow=flow, source_id="1", target_id="a", last_run=old)
 
+    from sync.models import DriftReport
+
+    old_report = DriftReport.objects.create(flow=flow, status="done")
+    DriftReport.objects.filter(pk=old_report.pk).update(started_at=long_ago)
+    running = DriftReport.objects.create(flow=flow)
+    DriftReport.objects.filter(pk=running.pk).update(started_at=long_ago)
+
     assert runs_prune(chunk=1) == 1
+    assert list(DriftReport.objects.values_list("pk", flat=True)) == [running.pk]
 
     assert set(Run.objects.values_list("pk", flat=True)) == {waiting.pk, recent.pk}
     assert not RunItem.objects.filter(run_id=old.pk).exists()
