@@ -42,7 +42,7 @@ from sync.budget import (
 from sync.deciding import Decider
 from sync.engine.decide import Action, Decision, Outcome, mapped_of, record_hash
 from sync.engine.schedule import run_status
-from sync.engine.twoway import flatten
+from sync.engine.twoway import flatten, value_at
 from sync.links import links_save
 from sync.models import Conflict, PendingChange, RecordLink, Run, RunItem, SyncCursor
 from sync.runs import error_kind, pending_change_retry
@@ -428,20 +428,20 @@ class FlowRunner:
                 }
             provenance[way.writing] = written
             if way.reverse is not None and self._written is not None and not self.decider.partial:
-                # What the other way would write back now: the read side's values as synced
-                # (not when the written side kept changes of its own: they must go back).
-                back = way.reverse.apply(self._written, current=None)
-                way.set_image(link, way.writing, mapped_of(back))
-                if back.ok and not back.skipped:
-                    read_side = dict(provenance.get(way.reading, {}))
-                    for name, value in flatten(dict(back.payload)).items():
-                        read_side[name] = {
-                            "value": value,
-                            "run": self.run.pk,
-                            "at": now.isoformat(timespec="seconds"),
-                            "version": self.mapping_version,
-                        }
-                    provenance[way.reading] = read_side
+                # Both sides are in step now (unless the written side kept changes of its
+                # own: they must still go back). The written side's image, to recognise the
+                # echo of this write; the read side's own values of the fields the other way
+                # writes, as last synced (its own values: mappings need not round-trip).
+                way.set_image(link, way.writing, mapped_of(way.reverse.apply(self._written)))
+                read_side = dict(provenance.get(way.reading, {}))
+                for name in way.reverse_writes:
+                    read_side[name] = {
+                        "value": value_at(record, name),
+                        "run": self.run.pk,
+                        "at": now.isoformat(timespec="seconds"),
+                        "version": self.mapping_version,
+                    }
+                provenance[way.reading] = read_side
             link.provenance = provenance
         link.last_run = self.run
         link.synced_at = now

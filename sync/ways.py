@@ -43,6 +43,8 @@ class Way:
     reads: set
     writes: set
     reverse: Any = None  # the other way's compiled mapping (two-way flows), to image writes
+    # The fields the other way writes, in the terms of the system this way reads.
+    reverse_writes: frozenset = frozenset()
 
     @property
     def two_way(self) -> bool:
@@ -157,4 +159,9 @@ def way_for(
         reads=used["source"],
         writes=used["target"],
         reverse=_compiled(other)[1] if other is not None else None,
+        reverse_writes=(
+            frozenset(engine.used_fields(full_spec(other))["target"])
+            if other is not None
+            else frozenset()
+        ),
     )

@@ -124,3 +124,21 @@ def without(payload: Mapping, names) -> dict:
                 continue
         kept[key] = value
     return kept
+
+
+_ABSENT = object()
+
+
+def value_at(record: Mapping, path: str):
+    """The value at a mapping's dotted field path ("Contacts.0.Name"), None when absent."""
+    value = record
+    for part in path.split("."):
+        if isinstance(value, Mapping):
+            value = value.get(part, _ABSENT)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+        if value is _ABSENT:
+            return None
+    return value

@@ -111,3 +111,61 @@ def test_a_field_changed_on_both_sides_waits_for_review(flow):
         adapter_for(flow.target_connection, ObjectType.CONTACT).get(link.target_id)["lastName"]
         == "Outside 6"
     )
+
+
+def _relay(client) -> int:
+    """The webhooks both sandboxes sent, posted to our receivers as they came."""
+    sent = 0
+    for body, headers in CIN7.webhook_deliveries():
+        kept = {k: v for k, v in headers.items() if k.lower() in ("authorization", "x-api-key")}
+        response = client.post("/webhooks/cin7/", body, content_type="application/json",
+                               headers=kept)  # fmt: skip
+        assert response.status_code == 200, response.content
+        sent += 1
+    for body, headers in HIGHLEVEL.webhook_deliveries():
+        kept = {k: v for k, v in headers.items() if k.lower().startswith("x-")}
+        response = client.post(
+            "/webhooks/highlevel/", body, content_type="application/json", headers=kept
+        )
+        assert response.status_code == 200, response.content
+        sent += 1
+    return sent
+
+
+def _settle(client, flow) -> tuple[int, int]:
+    """Deliver webhooks and apply their changes until nothing moves: (Cin7, HighLevel) writes."""
+    from integrations import tasks as inbox_tasks
+    from integrations.models import WebhookEvent
+    from sync import tasks
+
+    cin7, highlevel = _writes(CIN7), _writes(HIGHLEVEL)
+    for _ in range(6):
+        delivered = _relay(client)
+        for pk in WebhookEvent.objects.filter(status="pending").values_list("pk", flat=True):
+            inbox_tasks.webhook_event_process(pk)
+        if not tasks.changes_process(flow.pk) and not delivered:
+            return _writes(CIN7) - cin7, _writes(HIGHLEVEL) - highlevel
+    raise AssertionError("still moving after 6 rounds")
+
+
+def test_webhooks_both_ways_write_each_change_once_without_loops(client, flow):
+    flow.trigger_webhook = True
+    flow.save()
+    _run(flow, first=True)
+    CIN7.clear_webhooks()
+    HIGHLEVEL.clear_webhooks()
+    link = RecordLink.objects.filter(flow=flow).exclude(source_id="").first()
+
+    HIGHLEVEL.change_outside(link.target_id, 8)
+    assert _settle(client, flow) == (1, 0)  # written into Cin7; Cin7's echo is dropped
+    customer = adapter_for(flow.source_connection, ObjectType.CONTACT).get(link.source_id)
+    assert "Outside 8" in customer["Contacts"][0]["Name"]
+
+    contact = dict(customer["Contacts"][0], Name="Jo Storeside")
+    CIN7._ui(link.source_id, {"Contacts": [contact]})
+    moved = _settle(client, flow)
+    assert moved == (0, 1)  # written into HighLevel; its echo is dropped
+    assert (
+        adapter_for(flow.target_connection, ObjectType.CONTACT).get(link.target_id)["lastName"]
+        == "Storeside"
+    )

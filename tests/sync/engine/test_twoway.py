@@ -56,3 +56,22 @@ def test_newer_needs_both_times_and_more_than_the_skew():
     assert newer(T, T + timedelta(seconds=3)) is False
     assert newer(T + timedelta(seconds=2), T) is None
     assert newer(None, T) is None and newer(T, None) is None
+
+
+def test_values_are_read_at_dotted_paths():
+    from sync.engine.twoway import flatten, value_at, without
+
+    record = {"Contacts": [{"Name": "Jo Doe"}], "billingPerson": {"name": "Ann"}, "tags": ["a"]}
+    assert value_at(record, "Contacts.0.Name") == "Jo Doe"
+    assert value_at(record, "billingPerson.name") == "Ann"
+    assert value_at(record, "tags") == ["a"]
+    assert value_at(record, "Contacts.3.Name") is None and value_at(record, "nope.x") is None
+    assert flatten({"billingPerson": {"name": "Ann", "city": "X"}, "tags": ["a"]}) == {
+        "billingPerson.name": "Ann",
+        "billingPerson.city": "X",
+        "tags": ["a"],
+    }
+    assert without(
+        {"billingPerson": {"name": "A", "city": "X"}, "email": "e"}, {"billingPerson.name"}
+    ) == {"billingPerson": {"city": "X"}, "email": "e"}
+    assert without({"billingPerson": {"name": "A"}}, {"billingPerson.name"}) == {}
