@@ -1,9 +1,9 @@
 """Conflicts held for review, and what one linked record went through (its provenance).
 
 A conflict is a field both systems changed since it was last synced, found while a run was
-writing one of them: forward (writing the flow's target; `field` is a target field, and only
-`source_updated_at` is known) or backward (a two-way flow writing its source; `field` is a
-source field, and only `target_updated_at` is known). Values are in the written system's terms.
+writing one of them (`direction`): forward (writing the flow's target; `field` is a target
+field) or backward (a two-way flow writing its source; `field` is a source field). Both
+values are in the written system's terms, with both systems' update times where known.
 
 Resolving one makes the winner's value flow through the runner, not around it: the link is
 set so the next pass of the way that carries the winner writes it, a pending change of the
@@ -72,19 +72,8 @@ def _other(side: str) -> str:
 
 def conflict_way(conflict: Conflict) -> str:
     """The way the run was going when it held the conflict (FORWARD: `field` is a field of
-    the target system; BACKWARD: of the source system). The runner records the read
-    side's update time only; when neither is known, the mapping that writes the field says."""
-    if conflict.source_updated_at and not conflict.target_updated_at:
-        return FORWARD
-    if conflict.target_updated_at and not conflict.source_updated_at:
-        return BACKWARD
-    flow = conflict.flow
-    if flow.reverse_mapping_id:
-        forward = {rule.get("target") for rule in flow.mapping.rules}
-        backward = {rule.get("target") for rule in flow.reverse_mapping.rules}
-        if conflict.field in backward and conflict.field not in forward:
-            return BACKWARD
-    return FORWARD
+    the target system; BACKWARD: of the source system)."""
+    return conflict.direction
 
 
 def written_side(conflict: Conflict) -> str:

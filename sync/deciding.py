@@ -129,14 +129,15 @@ class Decider:
             for name, entry in (link.provenance or {}).get(way.writing, {}).items()
             if isinstance(entry, dict)
         }
+        read_at, written_at = self.source.updated_of(record), self.target.updated_of(current)
         split = split_changes(
             decision.diff,
             last=last,
             policy_for=lambda name: flow.field_policies.get(name) or flow.conflict_policy,
             reading=way.reading,
-            read_is_newer=newer(self.source.updated_of(record), self.target.updated_of(current)),
+            read_is_newer=newer(read_at, written_at),
         )
-        self.held = split.held
+        self.held = [{**held, "read_at": read_at, "written_at": written_at} for held in split.held]
         self.partial = bool(split.theirs or split.lost or split.held)
         keep = set(split.write)
         dropped = set(split.theirs) | set(split.lost) | {h["field"] for h in split.held}

@@ -323,6 +323,11 @@ class Conflict(models.Model):
 
     flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="conflicts")
     link = models.ForeignKey(RecordLink, on_delete=models.CASCADE, related_name="conflicts")
+    # The way the run went when it held it: forward, `field` is a target-system field;
+    # backward (two-way), a source-system field.
+    direction = models.CharField(
+        max_length=10, choices=Run.Direction.choices, default=Run.Direction.FORWARD
+    )
     # The field in each system's own names: the mapping's target field and, when the reverse
     # mapping writes it back, the source field.
     field = models.CharField(max_length=200)

@@ -483,26 +483,29 @@ class FlowRunner:
         """The batch's conflicts for review: one open Conflict per record and field, kept up
         to date while it waits (the constraint lets no second one open)."""
         way = self.way
-        for link, record, held in batch.held:
+        for link, _record, held in batch.held:
             if link.pk is None:
                 continue
-            read_at = way.source.updated_of(record)
             for conflict in held:
+                # Values and times in the flow's own terms (source system, target system).
                 source_value, target_value = conflict["read"], conflict["written"]
-                if not way.forward:  # values and times in the flow's own terms
+                source_at, target_at = conflict["read_at"], conflict["written_at"]
+                if not way.forward:
                     source_value, target_value = target_value, source_value
-                defaults = {
-                    "flow": self.flow,
-                    "source_value": source_value,
-                    "target_value": target_value,
-                    "last_value": conflict["last"],
-                    "source_updated_at" if way.forward else "target_updated_at": read_at,
-                }
+                    source_at, target_at = target_at, source_at
                 Conflict.objects.update_or_create(
                     link=link,
                     field=conflict["field"],
                     status=Conflict.Status.OPEN,
-                    defaults=defaults,
+                    defaults={
+                        "flow": self.flow,
+                        "direction": self.direction,
+                        "source_value": source_value,
+                        "target_value": target_value,
+                        "last_value": conflict["last"],
+                        "source_updated_at": source_at,
+                        "target_updated_at": target_at,
+                    },
                 )
 
     def _commit(self, batch: Batch, *, cursor_name: str = "", cursor=None) -> None:

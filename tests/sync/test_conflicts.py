@@ -193,7 +193,7 @@ def test_a_backward_conflicts_source_value_goes_forward_with_no_target_history(f
         flow,
         link,
         field="billingPerson.name",
-        source_updated_at=None,
+        direction="backward",
         target_updated_at=timezone.now(),
     )
     assert conflicts.conflict_way(held) == "backward"

@@ -140,6 +140,7 @@ def test_both_sides_changing_a_field_is_held_for_review(client, two_way):
     assert set(conflicts.values_list("field", flat=True)) >= {"lastName"}
     held = conflicts.get(field="lastName")
     assert (held.source_value, held.target_value) == ("Store", "Outside 9")
+    assert held.direction == "forward" and held.source_updated_at and held.target_updated_at
     assert _contact(two_way, link.target_id)["lastName"] == "Outside 9"  # nothing overwritten
     assert _customer(two_way, link.source_id)["billingPerson"]["name"] == "Ann Store"
     again = run_execute(run_id=run_start(flow=two_way, trigger="manual").pk)
