@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import Workspace
 from diagnostics import health
 from diagnostics.models import ApiCall
+from diagnostics.rate_headers import rate_numbers
 from integrations.models import Connection
 from sync.models import Conflict, Flow, PendingChange, Run, SyncCursor
 
@@ -46,15 +47,6 @@ class ConnectionRow:
     burst_limit: int | None = None
     daily_remaining: int | None = None
     daily_limit: int | None = None
-
-
-def _int(headers: dict, *names: str) -> int | None:
-    lowered = {key.lower(): value for key, value in (headers or {}).items()}
-    for name in names:
-        value = str(lowered.get(name.lower(), ""))
-        if value.isdigit():
-            return int(value)
-    return None
 
 
 def flow_rows(*, workspace: Workspace, now: datetime | None = None) -> list[FlowRow]:
@@ -190,16 +182,17 @@ def connection_rows(*, workspace: Workspace, now: datetime | None = None) -> lis
     for connection in connections:
         counts = hour.get(connection.pk, {})
         rate = connection.rate if isinstance(connection.rate, dict) else {}
+        numbers = rate_numbers(rate)
         row = ConnectionRow(
             connection=connection,
             health=health.Health(health.HEALTHY),  # set below, once the budget is read
             calls_1h=counts.get("calls", 0),
             errors_1h=counts.get("errors", 0),
             rate=rate,
-            burst_remaining=_int(rate, "X-RateLimit-Remaining"),
-            burst_limit=_int(rate, "X-RateLimit-Max", "X-RateLimit-Limit"),
-            daily_remaining=_int(rate, "X-RateLimit-Daily-Remaining"),
-            daily_limit=_int(rate, "X-RateLimit-Limit-Daily"),
+            burst_remaining=numbers.burst_remaining,
+            burst_limit=numbers.burst_limit,
+            daily_remaining=numbers.daily_remaining,
+            daily_limit=numbers.daily_limit,
         )
         row.health = health.connection_health(
             status=connection.status,

@@ -420,12 +420,7 @@ class FlowRunner:
             provenance = dict(link.provenance or {})
             written = dict(provenance.get(way.writing, {}))
             for name, value in flatten(decision.payload).items():
-                written[name] = {
-                    "value": value,
-                    "run": self.run.pk,
-                    "at": now.isoformat(timespec="seconds"),
-                    "version": self.mapping_version,
-                }
+                written[name] = self._synced(value, now)
             provenance[way.writing] = written
             if way.reverse is not None and self._written is not None and not self.decider.partial:
                 # Both sides are in step now (unless the written side kept changes of its
@@ -435,12 +430,7 @@ class FlowRunner:
                 way.set_image(link, way.writing, mapped_of(way.reverse.apply(self._written)))
                 read_side = dict(provenance.get(way.reading, {}))
                 for name in way.reverse_writes:
-                    read_side[name] = {
-                        "value": value_at(record, name),
-                        "run": self.run.pk,
-                        "at": now.isoformat(timespec="seconds"),
-                        "version": self.mapping_version,
-                    }
+                    read_side[name] = self._synced(value_at(record, name), now)
                 provenance[way.reading] = read_side
             link.provenance = provenance
         link.last_run = self.run
@@ -448,6 +438,15 @@ class FlowRunner:
         link.deleted_at = None
         self.links[source_id] = link
         return link
+
+    def _synced(self, value, now) -> dict:
+        """A field's provenance entry: the value, this run, when, which mapping version."""
+        return {
+            "value": value,
+            "run": self.run.pk,
+            "at": now.isoformat(timespec="seconds"),
+            "version": self.mapping_version,
+        }
 
     def _eta(self, just_done: int) -> int | None:
         run = Run.objects.only("total", "processed", "started_at", "api_calls").get(pk=self.run.pk)

@@ -212,26 +212,47 @@ def _free_mapping_name(workspace: Workspace, base: str) -> str:
     return name
 
 
+def _mapping_from_preset(
+    *,
+    workspace: Workspace,
+    user,
+    reads: Connection,
+    writes: Connection,
+    object_type: str,
+    field: str,
+) -> Mapping:
+    """A new mapping from `reads`'s system to `writes`'s, started from the preset for the
+    pair; a refusal is reported on the flow form's `field`."""
+    try:
+        return mapping_create(
+            workspace=workspace,
+            user=user,
+            name=_free_mapping_name(workspace, f"{reads.name} → {writes.name}"),
+            source_provider=reads.provider,
+            target_provider=writes.provider,
+            object_type=object_type or "contact",
+            start="preset",
+            source_connection=reads,
+            target_connection=writes,
+        )
+    except ValidationError as error:
+        messages = getattr(error, "message_dict", {}).get("start") or error.messages
+        raise ValidationError({field: messages}) from None
+
+
 def reverse_mapping_from_preset(
     *, workspace: Workspace, user, source: Connection, target: Connection, object_type: str
 ) -> Mapping:
     """The mapping back of a two-way flow (target system → source system), new from the
     preset for that pair."""
-    try:
-        return mapping_create(
-            workspace=workspace,
-            user=user,
-            name=_free_mapping_name(workspace, f"{target.name} → {source.name}"),
-            source_provider=target.provider,
-            target_provider=source.provider,
-            object_type=object_type or "contact",
-            start="preset",
-            source_connection=target,
-            target_connection=source,
-        )
-    except ValidationError as error:
-        messages = getattr(error, "message_dict", {}).get("start") or error.messages
-        raise ValidationError({"reverse_mapping": messages}) from None
+    return _mapping_from_preset(
+        workspace=workspace,
+        user=user,
+        reads=target,
+        writes=source,
+        object_type=object_type,
+        field="reverse_mapping",
+    )
 
 
 def _with_reverse_preset(workspace: Workspace, user, fields: dict) -> dict:
@@ -268,22 +289,14 @@ def flow_update_with_mappings(*, flow: Flow, user, **fields) -> Flow:
 @transaction.atomic
 def flow_create_with_preset(*, workspace: Workspace, user, **fields) -> Flow:
     """A flow and, with it, a new mapping started from the preset for its two systems."""
-    source, target = fields["source_connection"], fields["target_connection"]
-    try:
-        mapping = mapping_create(
-            workspace=workspace,
-            user=user,
-            name=_free_mapping_name(workspace, f"{source.name} → {target.name}"),
-            source_provider=source.provider,
-            target_provider=target.provider,
-            object_type=fields.get("object_type") or "contact",
-            start="preset",
-            source_connection=source,
-            target_connection=target,
-        )
-    except ValidationError as error:
-        messages = getattr(error, "message_dict", {}).get("start") or error.messages
-        raise ValidationError({"mapping": messages}) from None
+    mapping = _mapping_from_preset(
+        workspace=workspace,
+        user=user,
+        reads=fields["source_connection"],
+        writes=fields["target_connection"],
+        object_type=fields.get("object_type") or "contact",
+        field="mapping",
+    )
     return flow_create(workspace=workspace, **{**fields, "mapping": mapping})
 
 

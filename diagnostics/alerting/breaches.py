@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from diagnostics.rate_headers import rate_numbers
+
 # AlertIncident.Level's values (diagnostics.models), spelled out so this module needs no Django.
 WARNING = "warning"
 BREACH = "breach"
@@ -185,11 +187,9 @@ def daily_budget_breaches(rows: Iterable[dict], *, percent: int) -> dict[str, Br
     breach; a reading without both numbers says nothing."""
     breaches = {}
     for row in rows:
-        headers = {str(k).lower(): v for k, v in (row["rate_limit"] or {}).items()}
-        try:
-            limit = int(headers[DAILY_LIMIT_HEADER])
-            remaining = int(headers[DAILY_REMAINING_HEADER])
-        except (KeyError, TypeError, ValueError):
+        numbers = rate_numbers(row["rate_limit"])
+        limit, remaining = numbers.daily_limit, numbers.daily_remaining
+        if limit is None or remaining is None:
             continue
         if limit <= 0 or remaining * 100 >= percent * limit:
             continue

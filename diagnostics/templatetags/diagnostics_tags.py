@@ -2,6 +2,8 @@
 
 from django import template
 
+from diagnostics.rate_headers import rate_numbers
+
 register = template.Library()
 
 KIND_WORDS = {
@@ -28,28 +30,14 @@ def thousands(value) -> str:
         return "" if value is None else str(value)
 
 
-def _header(headers: dict, name: str) -> str:
-    lowered = {str(key).lower(): value for key, value in (headers or {}).items()}
-    value = str(lowered.get(name.lower(), ""))
-    return value if value.isdigit() else ""
-
-
 @register.filter
 def rate_summary(headers) -> str:
     """A call's X-RateLimit-* headers in a few words: "burst 97/100 · day 199,969/200,000"."""
-    parts = []
-    remaining, limit = (
-        _header(headers, "x-ratelimit-remaining"),
-        _header(headers, "x-ratelimit-max") or _header(headers, "x-ratelimit-limit"),
-    )
-    if remaining and limit:
-        parts.append(f"burst {int(remaining):,}/{int(limit):,}")
-    day_left, day = (
-        _header(headers, "x-ratelimit-daily-remaining"),
-        _header(headers, "x-ratelimit-limit-daily"),
-    )
-    if day_left and day:
-        parts.append(f"day {int(day_left):,}/{int(day):,}")
+    numbers, parts = rate_numbers(headers), []
+    if numbers.burst_remaining is not None and numbers.burst_limit is not None:
+        parts.append(f"burst {numbers.burst_remaining:,}/{numbers.burst_limit:,}")
+    if numbers.daily_remaining is not None and numbers.daily_limit is not None:
+        parts.append(f"day {numbers.daily_remaining:,}/{numbers.daily_limit:,}")
     return " · ".join(parts)
 
 

@@ -48,6 +48,35 @@ def ecwid_to_highlevel(workspace, owner, *, trigger_webhook: bool = False) -> Fl
     return flow
 
 
+def both_ways(flow: Flow, owner, **fields) -> Flow:
+    """`flow` (Ecwid → HighLevel) made two-way, back through a new HighLevel → Ecwid mapping
+    from the preset; `fields` set too. Saved."""
+    flow.reverse_mapping = mapping_create(
+        workspace=flow.workspace,
+        user=owner,
+        name="HighLevel to Ecwid",
+        source_provider="highlevel",
+        target_provider="ecwid",
+        source_connection=flow.target_connection,
+        target_connection=flow.source_connection,
+    )
+    flow.direction = Flow.Direction.TWO_WAY
+    for name, value in fields.items():
+        setattr(flow, name, value)
+    flow.save()
+    return flow
+
+
+def sandbox_writes(harness) -> int:
+    """Requests a sandbox answered that change something (not reads, not searches)."""
+    routes = harness.app.stats.snapshot()["requests_by_route"]
+    return sum(
+        n
+        for route, n in routes.items()
+        if not route.startswith("GET ") and not route.endswith("/search")
+    )
+
+
 @pytest.fixture
 def flow(sandboxes, workspace, owner) -> Flow:
     return ecwid_to_highlevel(workspace, owner)

@@ -13,7 +13,6 @@ from django.utils import timezone
 from accounts.models import Role
 from integrations.providers.base import ObjectType
 from integrations.providers.registry import adapter_for
-from mappings.services import mapping_create
 from sync import conflicts, tasks
 from sync.models import Conflict, Flow, PendingChange, RecordLink, Run
 from sync.runner import run_execute
@@ -21,7 +20,7 @@ from sync.runs import run_start
 from tests.factories import FlowFactory, MappingFactory, MembershipFactory
 from tests.integrations.providers.ecwid.contract import HARNESS as ECWID
 from tests.integrations.providers.highlevel.contract import HARNESS as HIGHLEVEL
-from tests.sync.conftest import ecwid_to_highlevel
+from tests.sync.conftest import both_ways, ecwid_to_highlevel
 
 LOGIN = "/accounts/login/"
 
@@ -381,18 +380,9 @@ def test_a_value_highlevel_refuses_is_said_and_nothing_is_resolved(owner_client,
 @pytest.fixture
 def two_way(sandboxes, workspace, owner):
     """The same flow both ways, holding conflicts for review, run once."""
-    flow = ecwid_to_highlevel(workspace, owner)
-    flow.reverse_mapping = mapping_create(
-        workspace=workspace,
-        user=owner,
-        name="HighLevel to Ecwid",
-        source_provider="highlevel",
-        target_provider="ecwid",
-        source_connection=flow.target_connection,
-        target_connection=flow.source_connection,
+    flow = both_ways(
+        ecwid_to_highlevel(workspace, owner), owner, conflict_policy=Flow.ConflictPolicy.REVIEW
     )
-    flow.direction, flow.conflict_policy = Flow.Direction.TWO_WAY, Flow.ConflictPolicy.REVIEW
-    flow.save()
     run = run_execute(run_id=run_start(flow=flow, trigger="manual").pk)
     assert run.status == Run.Status.SUCCEEDED, run.message
     link = RecordLink.objects.filter(flow=flow).exclude(target_id="").order_by("pk").first()

@@ -30,6 +30,7 @@ from tests.factories import FlowFactory
 from tests.integrations.providers.cin7.contract import HARNESS as CIN7
 from tests.integrations.providers.ecwid.contract import HARNESS as ECWID
 from tests.integrations.providers.highlevel.contract import HARNESS as HIGHLEVEL
+from tests.sync.conftest import both_ways
 
 Kind = DriftItem.Kind
 
@@ -446,18 +447,7 @@ def test_the_task_reconciles_and_a_second_one_at_once_is_refused(flow):
 
 def test_a_two_way_flow_carries_a_highlevel_change_back_instead_of_overwriting_it(flow, owner):
     _sync(flow)  # one way first: the contacts already in HighLevel stay out of Ecwid
-    flow.direction = Flow.Direction.TWO_WAY
-    flow.reverse_mapping = mapping_create(
-        workspace=flow.workspace,
-        user=owner,
-        name="HighLevel to Ecwid",
-        source_provider="highlevel",
-        target_provider="ecwid",
-        source_connection=flow.target_connection,
-        target_connection=flow.source_connection,
-    )
-    flow.reconcile_repairs = False
-    flow.save()
+    both_ways(flow, owner, reconcile_repairs=False)
     link = _links(flow, 1)[0]
     HIGHLEVEL.change_outside(link.target_id, 6)
     made = HIGHLEVEL._control(

@@ -9,14 +9,13 @@ from integrations import tasks as inbox_tasks
 from integrations.models import WebhookEvent
 from integrations.providers.base import ObjectType
 from integrations.providers.registry import adapter_for
-from mappings.services import mapping_create
 from sync import tasks
 from sync.models import Conflict, Flow, PendingChange, RecordLink, Run
 from sync.runner import run_execute
 from sync.runs import run_start
 from tests.integrations.providers.ecwid.contract import HARNESS as ECWID
 from tests.integrations.providers.highlevel.contract import HARNESS as HIGHLEVEL
-from tests.sync.conftest import ecwid_to_highlevel
+from tests.sync.conftest import both_ways, ecwid_to_highlevel, sandbox_writes
 
 
 @pytest.fixture
@@ -24,29 +23,8 @@ def two_way(sandboxes, workspace, owner):
     ECWID.clear_webhooks()
     HIGHLEVEL.clear_webhooks()
     flow = ecwid_to_highlevel(workspace, owner, trigger_webhook=True)
-    back = mapping_create(
-        workspace=workspace,
-        user=owner,
-        name="HighLevel to Ecwid",
-        source_provider="highlevel",
-        target_provider="ecwid",
-        source_connection=flow.target_connection,
-        target_connection=flow.source_connection,
-    )
-    flow.direction = Flow.Direction.TWO_WAY
-    flow.reverse_mapping = back
-    flow.conflict_policy = Flow.ConflictPolicy.REVIEW
-    flow.save()
+    both_ways(flow, owner, conflict_policy=Flow.ConflictPolicy.REVIEW)
     return flow
-
-
-def _writes(harness) -> int:
-    routes = harness.app.stats.snapshot()["requests_by_route"]
-    return sum(
-        n
-        for route, n in routes.items()
-        if not route.startswith("GET ") and not route.endswith("/search")
-    )
 
 
 def _relay(client) -> int:
@@ -79,12 +57,12 @@ def _settle(client, flow, rounds: int = 6) -> list[tuple[int, int]]:
     (Ecwid writes, HighLevel writes) of each round."""
     history = []
     for _ in range(rounds):
-        ecwid, highlevel = _writes(ECWID), _writes(HIGHLEVEL)
+        ecwid, highlevel = sandbox_writes(ECWID), sandbox_writes(HIGHLEVEL)
         delivered = _relay(client)
         for pk in WebhookEvent.objects.filter(status="pending").values_list("pk", flat=True):
             inbox_tasks.webhook_event_process(pk)
         applied = tasks.changes_process(flow.pk)
-        history.append((_writes(ECWID) - ecwid, _writes(HIGHLEVEL) - highlevel))
+        history.append((sandbox_writes(ECWID) - ecwid, sandbox_writes(HIGHLEVEL) - highlevel))
         if not delivered and not applied:
             return history
     raise AssertionError(f"Still moving after {rounds} rounds: {history}")

@@ -13,6 +13,7 @@ from sync.runs import run_start
 from sync.services import flow_create
 from tests.integrations.providers.cin7.contract import HARNESS as CIN7
 from tests.integrations.providers.highlevel.contract import HARNESS as HIGHLEVEL
+from tests.sync.conftest import sandbox_writes
 
 
 @pytest.fixture(scope="module")
@@ -56,17 +57,8 @@ def flow(sandboxes, workspace, owner, monkeypatch):
     return flow
 
 
-def _writes(harness) -> int:
-    routes = harness.app.stats.snapshot()["requests_by_route"]
-    return sum(
-        n
-        for route, n in routes.items()
-        if not route.startswith("GET ") and not route.endswith("/search")
-    )
-
-
 def _run(flow, *, first: bool = False) -> tuple[Run, int, int]:
-    cin7, highlevel = _writes(CIN7), _writes(HIGHLEVEL)
+    cin7, highlevel = sandbox_writes(CIN7), sandbox_writes(HIGHLEVEL)
     run = run_execute(run_id=run_start(flow=flow, trigger="manual").pk)
     failed = list(run.items.filter(outcome="failed").values_list("reason", flat=True))
     if first:
@@ -76,7 +68,7 @@ def _run(flow, *, first: bool = False) -> tuple[Run, int, int]:
         assert all("already exists" in reason for reason in failed), failed
     else:
         assert run.status == Run.Status.SUCCEEDED, (run.message, failed[:3])
-    return run, _writes(CIN7) - cin7, _writes(HIGHLEVEL) - highlevel
+    return run, sandbox_writes(CIN7) - cin7, sandbox_writes(HIGHLEVEL) - highlevel
 
 
 def test_polling_both_ways_writes_each_change_once(flow):
@@ -138,13 +130,13 @@ def _settle(client, flow) -> tuple[int, int]:
     from integrations.models import WebhookEvent
     from sync import tasks
 
-    cin7, highlevel = _writes(CIN7), _writes(HIGHLEVEL)
+    cin7, highlevel = sandbox_writes(CIN7), sandbox_writes(HIGHLEVEL)
     for _ in range(6):
         delivered = _relay(client)
         for pk in WebhookEvent.objects.filter(status="pending").values_list("pk", flat=True):
             inbox_tasks.webhook_event_process(pk)
         if not tasks.changes_process(flow.pk) and not delivered:
-            return _writes(CIN7) - cin7, _writes(HIGHLEVEL) - highlevel
+            return sandbox_writes(CIN7) - cin7, sandbox_writes(HIGHLEVEL) - highlevel
     raise AssertionError("still moving after 6 rounds")
 
 
