@@ -163,3 +163,20 @@ def test_a_contact_deleted_in_highlevel_goes_back_per_the_delete_policy(
 
         with pytest.raises(NotFoundError):
             store.get(link.source_id)
+
+
+def test_with_newest_wins_the_later_change_is_kept_on_both_sides(client, two_way):
+    import time
+
+    two_way.conflict_policy = Flow.ConflictPolicy.NEWEST
+    two_way.save()
+    link = _aligned(client, two_way)
+    ECWID._admin("PUT", f"/{link.source_id}", json={"billingPerson": {"name": "Ann Earlier"}})
+    time.sleep(2.5)  # beyond the clock-skew tolerance: HighLevel's change is the newer one
+    HIGHLEVEL.change_outside(link.target_id, 3)
+
+    run_execute(run_id=run_start(flow=two_way, trigger="manual").pk)
+
+    assert _contact(two_way, link.target_id)["lastName"] == "Outside 3"
+    assert _customer(two_way, link.source_id)["billingPerson"]["name"].endswith("Outside 3")
+    assert not Conflict.objects.filter(flow=two_way).exists()
