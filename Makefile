@@ -3,6 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make run PORT=8080 SANDBOX_PORT=8081`: the web app's and the sandboxes' ports. Everything that
+# names an address follows them: the sign-in line, the app's idea of where it lives (SITE_URL:
+# OAuth redirects, links in e-mails), where "Use sandbox" looks (SANDBOX_URL) and where the
+# sandboxes send their webhooks. (Not PORT inside the Procfile: honcho sets its own PORT.)
+PORT ?= 8000
+SANDBOX_PORT ?= 8001
+RUN_ENV := WEB_PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) \
+	SITE_URL=http://127.0.0.1:$(PORT) SANDBOX_URL=http://127.0.0.1:$(SANDBOX_PORT)
 
 .PHONY: run test lint format setup migrate clean mutation
 
@@ -28,9 +36,9 @@ migrate: $(STAMP) .env
 	$(BIN)/python manage.py migrate --noinput
 
 run: migrate
-	$(BIN)/python manage.py bootstrap_demo
-	@echo "Web app: http://127.0.0.1:8000  ·  sandboxes: http://127.0.0.1:8001/health  ·  Ctrl-C stops everything"
-	$(BIN)/honcho start
+	$(RUN_ENV) $(BIN)/python manage.py bootstrap_demo
+	@echo "Web app: http://127.0.0.1:$(PORT)  ·  admin: http://127.0.0.1:$(PORT)/admin/  ·  sandboxes: http://127.0.0.1:$(SANDBOX_PORT)/health  ·  Ctrl-C stops everything"
+	$(RUN_ENV) $(BIN)/honcho start
 
 # Random order (pytest-randomly prints its seed; rerun one with -p randomly --randomly-seed=N)
 # and line coverage of the app code, failing under the floor set in pyproject.toml.

@@ -99,3 +99,30 @@ def test_a_failure_half_way_leaves_no_login_behind(monkeypatch):
         _run()
     # A login without a workspace would make the next run say "already exists" forever.
     assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_login_opens_django_admin(client):
+    password = _password(_run())
+    client.post(
+        reverse("account_login"), {"login": bootstrap_demo.DEMO_EMAIL, "password": password}
+    )
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 200 and b"ContactBridge administration" in response.content
+
+
+@pytest.mark.django_db
+def test_a_demo_login_from_before_becomes_an_administrator_on_the_next_run():
+    User.objects.create_user(email=bootstrap_demo.DEMO_EMAIL, password="x" * 20)
+    output = _run()
+    user = User.objects.get(email=bootstrap_demo.DEMO_EMAIL)
+    assert user.is_staff and user.is_superuser
+    assert not PASSWORD_LINE.search(output)  # nothing new to show
+
+
+@pytest.mark.django_db
+def test_the_sign_in_address_follows_the_site_url(settings):
+    settings.SITE_URL = "http://127.0.0.1:8123"
+    output = _run()
+    assert "Sign in at http://127.0.0.1:8123/ with" in output
+    assert "http://127.0.0.1:8123/admin/" in output

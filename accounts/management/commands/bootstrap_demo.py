@@ -1,5 +1,6 @@
 import secrets
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -10,7 +11,10 @@ DEMO_EMAIL = "demo@contactbridge.local"
 
 
 class Command(BaseCommand):
-    help = "Create the demo login and workspace once; prints the password only when created."
+    help = (
+        "Create the demo login (an administrator of this local install, so Django admin opens "
+        "for it) and workspace once; prints the password only when created."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--email", default=DEMO_EMAIL)
@@ -23,10 +27,16 @@ class Command(BaseCommand):
         user = User.objects.filter(email=email).first()
         password = secrets.token_urlsafe(12)
         if user is None:
-            user = User.objects.create_user(email=email, password=password, name="Demo")
+            user = User.objects.create_superuser(email=email, password=password, name="Demo")
             workspace_create(name="Demo workspace", owner=user)
             self._announce(email, password, "Created the demo login")
-        elif reset_password:
+            return
+        # A demo login made before it was an administrator becomes one: `make run` then opens
+        # Django admin for it without a separate createsuperuser step.
+        if not (user.is_staff and user.is_superuser):
+            user.is_staff = user.is_superuser = True
+            user.save(update_fields=["is_staff", "is_superuser"])
+        if reset_password:
             user.set_password(password)
             user.save(update_fields=["password"])
             self._announce(email, password, "Reset the demo password")
@@ -39,7 +49,8 @@ class Command(BaseCommand):
     def _announce(self, email: str, password: str, what: str) -> None:
         line = "=" * 64
         self.stdout.write(
-            f"{line}\n{what}. Sign in at http://127.0.0.1:8000/ with\n"
+            f"{line}\n{what}. Sign in at {settings.SITE_URL}/ with\n"
             f"  e-mail:   {email}\n  password: {password}\n"
+            f"The same login opens Django admin at {settings.SITE_URL}/admin/.\n"
             f"This password is shown once.\n{line}"
         )
