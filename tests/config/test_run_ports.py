@@ -43,8 +43,8 @@ def _procfile_commands(environment: dict) -> dict[str, str]:
 
 def _run_environment(output: str) -> dict:
     [honcho_line] = [line for line in output.splitlines() if "honcho start" in line]
-    words = honcho_line.split()
-    return dict(word.split("=", 1) for word in words if "=" in word and "/" not in word.split("=")[0])
+    assignments = [word for word in honcho_line.split() if "=" in word and "/" not in word[:1]]
+    return dict(word.split("=", 1) for word in assignments)
 
 
 def test_make_run_passes_both_ports_to_every_process():
