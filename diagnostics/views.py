@@ -14,6 +14,7 @@ from accounts.models import Role
 from alerts.selectors import open_alerts
 from diagnostics import charts, logs, overview, stats
 from diagnostics.selectors import worker_status
+from diagnostics.templatetags.diagnostics_tags import kind_words
 
 # Drawn about the size a chart's card shows it, so its text reads at the page's small size.
 CHART_SIZE = {"width": 420, "height": 220}
@@ -64,7 +65,7 @@ def performance(request, workspace_id):
     series = {
         f"p{q}": [(hour, (known.get(hour) or {}).get(q)) for hour in hours] for q in (50, 95, 99)
     }
-    errors = [(kind.replace("_", " "), count) for kind, count in figures.errors.items()]
+    errors = [(kind_words(kind), count) for kind, count in figures.errors.items()]
     # The chart functions escape every text they draw: their SVG is safe to insert.
     latency_chart = mark_safe(  # noqa: S308
         charts.line_chart(

@@ -2,23 +2,17 @@
 
 from django import template
 
+from accounts.templatetags.ui import status_words
 from diagnostics.rate_headers import rate_numbers
 
 register = template.Library()
 
-KIND_WORDS = {
-    "rate_limited": "rate limited",
-    "not_found": "not found",
-    "ok": "succeeded",
-    "errors": "any error",
-}
-
 
 @register.filter
 def kind_words(kind) -> str:
-    """An error class or outcome as a person says it: "rate_limited" → "Rate limited"."""
-    text = KIND_WORDS.get(str(kind), str(kind).replace("_", " "))
-    return text[:1].upper() + text[1:]
+    """An error class or outcome as a person says it, in the words the badges use:
+    "rate_limited" → "Rate limited"; "errors" (the filter for any of them) → "Any error"."""
+    return "Any error" if str(kind) == "errors" else status_words(kind)
 
 
 @register.filter

@@ -15,6 +15,7 @@ from socketserver import ThreadingMixIn
 from wsgiref.handlers import BaseHandler, FileWrapper
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from sandboxes.kit import look
 from sandboxes.kit.web import HTTPError, Request, Response, json_response
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ class SandboxServer:
         try:
             if head in ("", "health"):
                 response = json_response({"status": "ok", "sandboxes": sorted(self.apps)})
+            elif head == "_kit" and (asset := look.asset(rest.strip("/"))):
+                response = asset  # the sandbox pages' stylesheet and favicon
             elif head in self.apps and rest.strip("/") == "_describe":
                 response = self._describe(self.apps[head])
             elif head in self.apps:

@@ -21,9 +21,10 @@ from collections.abc import Callable
 from html import escape
 from urllib.parse import urlencode, urlparse
 
+from sandboxes.kit import look
 from sandboxes.kit.kit import Stats
 from sandboxes.kit.store import Store
-from sandboxes.kit.web import Request, Response, html_response, redirect
+from sandboxes.kit.web import Request, Response, redirect
 from sandboxes.orderspace.knobs import Knobs
 from sandboxes.orderspace.tokens import SCOPE, invalid_grant, invalid_request
 
@@ -40,19 +41,9 @@ DENIED = "The resource owner or authorization server denied the request."
 UNSUPPORTED_RESPONSE = "The authorization server does not support this response type."
 INVALID_SCOPE = "The requested scope is invalid, unknown, or malformed."
 
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>
-body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;color:#1f2937}}
-.card{{border:1px solid #d1d5db;border-radius:8px;padding:1.5rem}}
-button{{margin-right:.5rem;padding:.5rem 1rem}} li{{font-family:monospace}}
-</style></head>
-<body><div class="card"><p><small>Orderspace sandbox</small></p><h1>{title}</h1>
-{content}</div></body></html>"""
-
 
 def _page(title: str, content: str, status: int = 200) -> Response:
-    return html_response(PAGE.format(title=escape(title), content=content), status)
+    return look.page("Orderspace", title, content, status)
 
 
 def _back(redirect_uri: str, params: dict) -> Response:
@@ -117,10 +108,11 @@ class Authorizations:
         content = (
             f"<p>Authorize <strong>{escape(credentials['client_id'][:12])}…</strong> to use "
             f"your account <strong>{escape(credentials['site_name'])}</strong>?</p>"
-            f"<p>This application will be able to:</p><ul>{items}</ul>"
-            f'<form method="post">{hidden}'
-            '<button type="submit" name="decision" value="approve">Authorize</button>'
-            '<button type="submit" name="decision" value="deny">Deny</button></form>'
+            f'<p>This application will be able to:</p><ul class="scopes">{items}</ul>'
+            f'<form method="post">{hidden}<div class="actions">'
+            '<button type="submit" class="primary" name="decision" value="approve">'
+            "Authorize</button>"
+            '<button type="submit" name="decision" value="deny">Deny</button></div></form>'
         )
         return _page("Authorization required", content)
 

@@ -121,7 +121,7 @@ def test_the_list_says_what_each_rule_watches_and_where_notices_go(viewer_client
     # The webhook's host only: the path of a webhook URL is often a secret of the receiver.
     assert "Webhook to hooks.example.com" in page and "s3cr3tpath" not in page
     assert "Token refresh failed" in page and "nothing to set" in page
-    assert "nobody: the dashboard only" in page and ">Off<" in page
+    assert "Nobody: the dashboard only" in page and ">Off<" in page
     # A viewer reads, and is offered nothing to change.
     assert _url("alert-new", workspace) not in page and "/edit/" not in page
 

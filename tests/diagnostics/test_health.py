@@ -24,8 +24,8 @@ def test_the_worst_state_wins_in_order_paused_failing_behind_dead_letters_failur
     assert behind.state == "degraded" and "60 minutes" in behind.reason
     assert "3 dead letters wait" in _flow(dead_letters=3, lag_seconds=60).reason
     assert "1 dead letter waits" in _flow(dead_letters=1).reason
-    assert "2 records fail and wait" in _flow(retrying=2).reason
-    assert "1 record fails and waits" in _flow(retrying=1).reason
+    assert "2 failed records wait for a retry" in _flow(retrying=2).reason
+    assert "1 failed record waits for a retry" in _flow(retrying=1).reason
     assert _flow(last_status="partial").state == "degraded"
 
 
@@ -66,3 +66,11 @@ def test_open_conflicts_degrade_a_flow():
     assert "2 conflicts wait for a decision" in _flow(conflicts=2).reason
     assert "1 conflict waits" in _flow(conflicts=1).reason
     assert _flow(conflicts=1, dead_letters=1).reason.startswith("1 dead letter")
+
+
+def test_a_failing_connection_without_recent_calls_says_what_to_do_not_zero_of_zero():
+    quiet = _connection(status="failing")
+    assert quiet.state == "failing" and "0 of 0" not in quiet.reason
+    assert "test again" in quiet.reason
+    busy = _connection(status="failing", calls_1h=5, errors_1h=2)
+    assert "2 of 5 calls failed" in busy.reason

@@ -67,11 +67,13 @@ def test_the_overview_says_each_flows_health_and_why(owner_client, workspace):
         flow.name: body[body.index(f">{flow.name}</a>") :].split("</tr>")[0]
         for flow in (healthy, failing, behind, dead, paused, torn)
     }
-    assert "badge-healthy" in rows["Healthy"]
-    assert "badge-failing" in rows["Failing"] and "The last run failed" in rows["Failing"]
-    assert "badge-degraded" in rows["Behind"] and "Changes have waited 40 minutes" in rows["Behind"]
+    assert "status-healthy" in rows["Healthy"]
+    assert "status-failing" in rows["Failing"] and "The last run failed" in rows["Failing"]
+    assert (
+        "status-degraded" in rows["Behind"] and "Changes have waited 40 minutes" in rows["Behind"]
+    )
     assert "1 dead letter waits" in rows["Dead letters"] and "Replay all" in rows["Dead letters"]
-    assert "badge-paused" in rows["Paused"] and "Held." in rows["Paused"]
+    assert "status-paused" in rows["Paused"] and "Held." in rows["Paused"]
     assert "1 conflict waits for a decision" in rows["Torn"]
     assert reverse("sync:conflict-list", args=[workspace.pk, torn.pk]) in rows["Torn"]
     assert "1 failing" in body and "3 degraded" in body and "1 paused" in body
@@ -96,7 +98,7 @@ def test_the_overview_counts_the_last_day_and_shows_the_rate_budget(owner_client
     assert cells[:2] == ["7", "1"]  # synced and failed in the last 24 h only
     assert "burst 97 of 100 left" in body and "daily 30,000 of 200,000 left" in body
     connection_row = body[body.index(f">{target.name}</a>") :].split("</tr>")[0]
-    assert "badge-degraded" in connection_row  # less than a fifth of the day's budget left
+    assert "status-degraded" in connection_row  # less than a fifth of the day's budget left
 
 
 def test_the_overview_costs_the_same_queries_for_one_flow_or_ten(
@@ -129,7 +131,7 @@ def test_runs_are_filtered_and_bad_filters_ignored(owner_client, workspace, outs
     elsewhere = RunFactory(status="failed")  # another workspace's
 
     failed = owner_client.get(_url("runs", workspace, "status=failed")).content.decode()
-    assert "Boom" in failed and failed.count("badge-failed") == 1
+    assert "Boom" in failed and failed.count("status-failed") == 1
     assert f"#{elsewhere.pk}<" not in failed
     everything = owner_client.get(
         _url("runs", workspace, f"status=nonsense&flow={elsewhere.flow_id}&period=forever")
@@ -187,7 +189,7 @@ def test_the_inbox_shows_this_workspaces_deliveries_with_duplicates(owner_client
         connections=[theirs],
     )  # fmt: skip
     body = owner_client.get(_url("inbox", workspace)).content.decode()
-    assert "ContactCreate" in body and "2 re-sent" in body and "verified" in body
+    assert "ContactCreate" in body and "2 re-sent" in body and "Verified" in body
     assert "TheirEvent" not in body
 
 
@@ -222,6 +224,8 @@ def test_latency_and_errors_add_the_rollups_to_the_raw_calls_after_them(owner_cl
     assert (upsert.p50, upsert.p95) != (20, 20)  # 6 of 10 took 100 ms
     body = response.content.decode()
     assert body.count("<svg") == 2 and "Errors by class, last 24h" in body
+    chart = body[body.index("Errors by class") :]
+    assert "Rate limited" in chart and "rate limited" not in chart  # words, not keys
     assert "No webhook changes applied" in body
     recent = owner_client.get(_url("performance", workspace, "window=1h")).context["figures"]
     assert recent.calls == 0
@@ -247,3 +251,26 @@ def test_captured_bodies_show_with_their_call_and_nothing_shows_without(owner_cl
     body = owner_client.get(_url("calls", workspace)).content.decode()
     assert body.count("Bodies (captured for debugging") == 1
     assert "kept@example.com" in body
+
+
+def _badge_texts(body: str) -> list[str]:
+    return re.findall(r'<span class="badge[^"]*"[^>]*>([^<]*)</span>', body)
+
+
+def test_every_diagnostics_badge_and_system_name_is_in_words(owner_client, workspace):
+    """No raw keys: statuses, error classes and systems read as a person says them."""
+    reconnect = ConnectionFactory(workspace=workspace, provider="cscart", status="needs_reconnect")
+    _call(workspace, reconnect, status=401, error_kind="auth")
+    _call(workspace, reconnect, status=429, error_kind="rate_limited")
+    FlowFactory(workspace=workspace, source_connection=reconnect)
+    for page in ("dashboard", "calls", "runs", "inbox", "performance", "alerts"):
+        body = owner_client.get(_url(page, workspace)).content.decode()
+        for text in _badge_texts(body):
+            assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), f"{page}: {text!r}"
+    calls = owner_client.get(_url("calls", workspace)).content.decode()
+    assert '<span class="health-reason">CS-Cart</span>' in calls
+    assert ">Authentication refused<" in calls and ">Rate limited<" in calls
+    dashboard = owner_client.get(_url("dashboard", workspace)).content.decode()
+    assert "CS-Cart · Needs reconnecting" in dashboard
+    performance = owner_client.get(_url("performance", workspace)).content.decode()
+    assert "<td>CS-Cart</td>" in performance and "<td>cscart</td>" not in performance

@@ -9,7 +9,8 @@ from diagnostics.templatetags.diagnostics_tags import kind_words, rate_summary, 
 def test_error_classes_read_as_words():
     assert kind_words("rate_limited") == "Rate limited"
     assert kind_words("not_found") == "Not found"
-    assert kind_words("server") == "Server"
+    assert kind_words("server") == "Server error"
+    assert kind_words("auth") == "Authentication refused"
     assert kind_words("errors") == "Any error"
 
 
