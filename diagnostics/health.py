@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-HEALTHY, DEGRADED, FAILING, PAUSED = "healthy", "degraded", "failing", "paused"
-LAG_DEGRADED_SECONDS = 15 * 60  # changes waiting longer than this: the sync is behind
+from sync import health as sync_health
+from sync.health import DEGRADED, FAILING, HEALTHY, PAUSED
+
 ERROR_RATE_DEGRADED = 0.05  # over the last hour, with at least MIN_CALLS calls
 ERROR_RATE_FAILING = 0.5
 MIN_CALLS = 20
@@ -23,47 +24,11 @@ class Health:
         return self.state.capitalize()
 
 
-def minutes_words(seconds: float) -> str:
-    minutes = int(seconds // 60)
-    if minutes < 120:
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    return f"{minutes // 60} hours"
-
-
-def flow_health(
-    *,
-    enabled: bool,
-    paused_reason: str = "",
-    last_status: str | None,
-    dead_letters: int,
-    lag_seconds: float | None,
-    retrying: int = 0,
-    conflicts: int = 0,
-) -> Health:
-    """A flow: paused, failing (its last run failed), degraded (behind, dead letters,
-    records failing and waiting for a retry) or healthy. The first that applies wins, worst
-    first. Failures since fixed (retried or replayed) do not count: the runs keep them."""
-    if not enabled:
-        return Health(PAUSED, paused_reason or "Paused: resume it from the flow page.")
-    if last_status == "failed":
-        return Health(FAILING, "The last run failed: open it for the reason, fix it, run again.")
-    if lag_seconds is not None and lag_seconds > LAG_DEGRADED_SECONDS:
-        return Health(
-            DEGRADED,
-            f"Changes have waited {minutes_words(lag_seconds)}: is the worker running?",
-        )
-    if dead_letters:
-        plural = "s wait" if dead_letters != 1 else " waits"
-        return Health(DEGRADED, f"{dead_letters} dead letter{plural} for a replay.")
-    if conflicts:
-        plural = "s wait" if conflicts != 1 else " waits"
-        return Health(DEGRADED, f"{conflicts} conflict{plural} for a decision.")
-    if retrying:
-        plural = "s fail" if retrying != 1 else " fails"
-        return Health(DEGRADED, f"{retrying} record{plural} and waits for a retry: see the runs.")
-    if last_status == "partial":
-        return Health(DEGRADED, "Some records failed in the last run: see the run.")
-    return Health(HEALTHY)
+def flow_health(**numbers) -> Health:
+    """A flow: paused, failing, degraded or healthy, by the sync app's own rules (its flow
+    cards show the same verdict). Failures since fixed (retried or replayed) do not count."""
+    verdict = sync_health.flow_health(**numbers)
+    return Health(verdict.state, verdict.reason)
 
 
 def connection_health(
@@ -81,8 +46,10 @@ def connection_health(
     if status == "needs_reconnect":
         return Health(FAILING, "Its access was refused: reconnect it.")
     rate = errors_1h / calls_1h if calls_1h >= MIN_CALLS else 0.0
-    if status == "failing" or rate >= ERROR_RATE_FAILING:
+    if rate >= ERROR_RATE_FAILING or (status == "failing" and errors_1h):
         return Health(FAILING, f"{errors_1h} of {calls_1h} calls failed in the last hour.")
+    if status == "failing":  # failed before the last hour: "0 of 0 calls failed" says nothing
+        return Health(FAILING, "Its last test failed: open it for the error, then test again.")
     if rate >= ERROR_RATE_DEGRADED:
         return Health(DEGRADED, f"{errors_1h} of {calls_1h} calls failed in the last hour.")
     if daily_limit and daily_remaining is not None and daily_remaining < daily_limit * DAILY_LOW:

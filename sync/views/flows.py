@@ -16,7 +16,8 @@ from sync.models import Flow, Run
 from sync.runs import RunRefused, run_start
 from sync.selectors import (
     dead_letters,
-    flows_with_latest_run,
+    flow_cards,
+    flows_for_workspace,
     run_in_flight,
     runs_for_flow,
 )
@@ -38,11 +39,11 @@ def _detail(flow: Flow):
 def flow_list(request, workspace_id):
     membership = workspace_access(request, workspace_id)
     workspace = membership.workspace
-    flows = list(flows_with_latest_run(workspace=workspace))
+    cards = flow_cards(flows=flows_for_workspace(workspace=workspace))
     context = {
-        "flows": flows,
+        "cards": cards,
         "can_edit": can_edit(request),
-        "connection_count": 0 if flows else connections_for_workspace(workspace=workspace).count(),
+        "connection_count": 0 if cards else connections_for_workspace(workspace=workspace).count(),
     }
     return render(request, "sync/flow_list.html", context)
 
@@ -137,6 +138,7 @@ def _detail_context(request, flow: Flow, **extra) -> dict:
         "action_rows": _action_rows(flow),
         "live_problems": None,
         "open_conflict_count": conflicts.conflicts_open_count(flow=flow),
+        "health": flow_cards(flows=Flow.objects.filter(pk=flow.pk))[0].health,
         **extra,
     }
 

@@ -147,5 +147,5 @@ def test_the_page_shows_the_fields_the_run_wrote_and_the_run(
         assert f'<td class="wrap">{written[name]["value"]}</td>' in body
     assert body.count(f'href="{run_url(run)}">run {run.pk}</a>') >= len(written) + 1
     assert f"v{flow.mapping.version}" in body
-    assert 'badge-created">Created</span>' in body and "Source → target" in body  # its item
+    assert 'status-created">Created</span>' in body and "Source → target" in body  # its item
     assert link.source_id in body and link.target_id in body

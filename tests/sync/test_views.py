@@ -155,13 +155,20 @@ def test_the_list_is_a_fixed_number_of_queries(
         owner_client.get(url("flow-list", workspace=workspace))
 
 
-def test_an_empty_list_says_what_a_flow_needs(owner_client, viewer, workspace):
+def test_an_empty_list_says_what_to_do_first(client, owner_client, workspace):
     body = owner_client.get(url("flow-list", workspace=workspace)).content.decode()
-    assert "No flows yet" in body and "this workspace has 0" in body
+    assert "No flows yet" in body and "This workspace has 0 connections." in body
+    assert "Add connections" in body and "Create your first flow" not in body
     ConnectionFactory(workspace=workspace)
     ConnectionFactory(workspace=workspace, provider="highlevel")
     body = owner_client.get(url("flow-list", workspace=workspace)).content.decode()
-    assert "Create your first flow" in body
+    assert "Create your first flow" in body and "Add connections" not in body
+    assert (
+        f'class="button primary" href="{reverse("sync:recipe-list", args=[workspace.pk])}"' in body
+    )
+    body = as_role(client, workspace, Role.VIEWER).get(url("flow-list", workspace=workspace))
+    body = body.content.decode()
+    assert "Ask an owner or editor" in body and "Create your first flow" not in body
 
 
 def test_the_nav_leads_to_the_real_flow_list(owner_client, workspace):
@@ -487,8 +494,8 @@ def test_the_run_page_shows_counts_progress_and_each_record(owner_client, flow, 
     body = owner_client.get(url("run-detail", flow, run.pk)).content.decode()
     assert "Dry run: nothing written" in body and "Succeeded" in body
     # A dry run wrote nothing: its outcomes say what a live run would do.
-    assert "would be created" in body and '<span class="badge badge-updated">Would update<' in body
-    assert '<progress class="run-bar" max="3" value="3">' in body
+    assert "would be created" in body and 'status-updated">Would update<' in body
+    assert '<progress class="sr-only" max="3" value="3">' in body
     assert 'old@example.com</span> → <span class="after">new@example.com' in body
     assert "Rejected as invalid" in body and "No e-mail" in body
     assert 'hx-trigger="every 2s"' not in body  # finished: nothing polls
@@ -518,33 +525,47 @@ def test_progress_is_polled_only_while_the_run_is_running(owner_client, flow):
     assert "Succeeded" in done.content.decode() and "run-finished" in json.loads(done["HX-Trigger"])
 
 
-def test_a_queued_run_polls_too_and_a_waiting_one_does_not(owner_client, flow):
+def test_a_queued_run_polls_too_and_a_waiting_one_now_and_then(owner_client, flow):
     queued = RunFactory(flow=flow, status="queued", in_flight=True, started_at=None)
     page = owner_client.get(url("run-detail", flow, queued.pk)).content.decode()
     assert 'hx-trigger="every 2s"' in page and "waiting for a worker" in page
+    # Waiting for the daily budget: still in flight, so the page notices when it carries on,
+    # but it looks again every 30 seconds, not every 2.
     Run.objects.filter(pk=queued.pk).update(status="waiting")
     page = owner_client.get(url("run-detail", flow, queued.pk)).content.decode()
-    assert 'hx-trigger="every 2s"' not in page and "Waiting for budget" in page
+    assert 'hx-trigger="every 30s"' in page and "Waiting for budget" in page
+    assert 'hx-trigger="every 2s"' not in page
 
 
-def test_records_are_paginated_fifty_a_page_and_filtered_by_outcome(owner_client, flow, run):
+def test_records_are_paged_fifty_at_a_time_and_filtered_by_outcome(owner_client, flow, run):
     RunItem.objects.bulk_create(
         [RunItem(run=run, source_id=f"u{i}", outcome="updated") for i in range(60)]
         + [RunItem(run=run, source_id=f"f{i}", outcome="failed") for i in range(3)]
     )
     address = url("run-detail", flow, run.pk)
     first = owner_client.get(address).context["page"]
-    assert len(first.object_list) == 50 and first.paginator.num_pages == 2
+    assert len(first.items) == 50 and first.has_next and not first.has_previous
+    second = owner_client.get(address, {"after": first.last_pk}).context["page"]
+    assert [i.source_id for i in second.items] == [
+        *(f"u{i}" for i in range(50, 60)),
+        "f0",
+        "f1",
+        "f2",
+    ]
+    assert second.has_previous and not second.has_next
+    back = owner_client.get(address, {"before": second.first_pk}).context["page"]
+    assert [i.pk for i in back.items] == [i.pk for i in first.items]
     failed = owner_client.get(address, {"outcome": "failed"}).context["page"]
-    assert [i.source_id for i in failed.object_list] == ["f0", "f1", "f2"]
+    assert [i.source_id for i in failed.items] == ["f0", "f1", "f2"]
     fragment = owner_client.get(
         address, {"outcome": "failed"}, headers={**HX, "HX-Target": "run-items"}
     )
     body = fragment.content.decode()
     assert body.lstrip().startswith('<section class="card" id="run-items"') and "f2" in body
     assert "u1" not in body
-    nonsense = owner_client.get(address, {"outcome": "<b>", "page": "x"})
+    nonsense = owner_client.get(address, {"outcome": "<b>", "after": "x", "before": "-1"})
     assert nonsense.status_code == 200 and nonsense.context["outcome"] == ""
+    assert len(nonsense.context["page"].items) == 50
 
 
 # --- the catalogue page --------------------------------------------------------------------------
