@@ -35,6 +35,12 @@ def _schedule_periodic_tasks(sender, **kwargs):
         sender.signature("integrations.tasks.webhook_targets_sweep"),
         name="webhook-targets-sweep",
     )
+    # Setups abandoned in the wizard: drafts untouched for a day (integrations/tasks.py).
+    sender.add_periodic_task(
+        3600.0,
+        sender.signature("integrations.tasks.connection_drafts_prune_due"),
+        name="connection-drafts-prune",
+    )
     # Flows (sync.tasks): polls, daily schedules, retries and runs paused for a daily cap
     # every minute; runs whose worker died every 5 minutes (a run is stale after 10 minutes
     # without a heartbeat); finished runs past their retention daily.

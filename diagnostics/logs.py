@@ -89,7 +89,8 @@ class CallFilters:
     @classmethod
     def from_query(cls, query, *, workspace: Workspace) -> CallFilters:
         connections = tuple(
-            Connection.objects.filter(workspace=workspace)
+            Connection.objects.finished()
+            .filter(workspace=workspace)
             .order_by("name")
             .values_list("pk", "name")
         )

@@ -245,7 +245,7 @@ def rate_budgets() -> list[Metric]:
         "The provider's rate limit for the window, as of the connection's newest call.",
         labels=["connection", "provider", "window"],
     )
-    rows = Connection.objects.annotate(**newest).order_by("pk")
+    rows = Connection.objects.finished().annotate(**newest).order_by("pk")
     for row in rows.values("pk", "provider", *RATE_HEADERS):
         for window, (left_name, *limit_names) in RATE_HEADERS.items():
             if not isinstance(row[window], dict):
@@ -262,7 +262,11 @@ def rate_budgets() -> list[Metric]:
 def connections() -> list[Metric]:
     """Connections per workspace, provider and status (0 for the statuses nobody is in)."""
     counts: dict[tuple[str, str], dict[str, int]] = {}
-    rows = Connection.objects.values("workspace_id", "provider", "status").annotate(n=Count("pk"))
+    rows = (
+        Connection.objects.finished()
+        .values("workspace_id", "provider", "status")
+        .annotate(n=Count("pk"))
+    )
     for row in rows.order_by():
         key = (_id(row["workspace_id"]), row["provider"])
         counts.setdefault(key, dict.fromkeys(Connection.Status.values, 0))[row["status"]] = row["n"]

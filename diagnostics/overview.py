@@ -168,7 +168,8 @@ def connection_rows(*, workspace: Workspace, now: datetime | None = None) -> lis
         .values("rate_limit")[:1]
     )
     connections = list(
-        Connection.objects.filter(workspace=workspace)
+        Connection.objects.finished()
+        .filter(workspace=workspace)
         .annotate(rate=Subquery(newest_rate))
         .order_by("name")
     )

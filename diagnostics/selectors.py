@@ -24,5 +24,8 @@ def worker_status() -> dict:
 
 def connection_status_counts(*, workspace: Workspace) -> list[dict]:
     return list(
-        workspace.connections.values("status").annotate(count=Count("pk")).order_by("status")
+        workspace.connections.filter(is_draft=False)
+        .values("status")
+        .annotate(count=Count("pk"))
+        .order_by("status")
     )

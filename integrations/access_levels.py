@@ -1,14 +1,16 @@
 """Read-only or read + write: what a connection is allowed to do, in each provider's terms.
 
-A provider with scopes (HighLevel: `contacts.readonly`, `contacts.write`; Ecwid:
-`read_customers`, `update_customers`...) lists them in `Provider.scopes`; the read ones
-are those named "read...". The chosen level becomes the scopes asked for (OAuth) or recorded
-(a Private Integration Token), and is kept in the connection's settings as a restriction:
-granted scopes can narrow it further, never widen it.
+A provider with scopes (HighLevel: `contacts.readonly`, `contacts.write`,
+`locations/customFields.readonly`; Ecwid: `read_customers`, `update_customers`...) lists them
+in `Provider.scopes`; the read ones are those named "read..." (or ending ".readonly"). The
+chosen level becomes the scopes asked for (OAuth) or recorded (a Private Integration Token),
+and is kept in the connection's settings as a restriction: granted scopes can narrow it
+further, never widen it. What each scope is for: integrations/scopes.py.
 """
 
 from dataclasses import dataclass
 
+from integrations import scopes as scope_table
 from integrations.providers.base import Provider
 from integrations.providers.registry import get_provider
 
@@ -22,6 +24,7 @@ class AccessLevel:
     label: str
     scopes: tuple[str, ...]
     explanation: str
+    explained_scopes: tuple[scope_table.Scope, ...] = ()  # each scope with its one line
 
 
 def is_read_scope(scope: str) -> bool:
@@ -39,31 +42,31 @@ def write_scopes(provider: Provider) -> tuple[str, ...]:
 
 def levels(provider: Provider) -> list[AccessLevel]:
     reads = read_scopes(provider)
-    if provider.scopes:
-        read_words = f"Grants {', '.join(reads)}: ContactBridge can read {_things(provider)}"
-        write_words = f"Grants {', '.join(provider.scopes)}: ContactBridge can also create"
-    else:
-        read_words = f"ContactBridge only reads {_things(provider)}"
-        write_words = "ContactBridge can also create"
+    things = _things(provider)
     return [
         AccessLevel(
             READ,
             "Read only",
             reads,
-            f"{read_words} but never changes anything in {provider.name}. Flows can only "
-            f"use it as a source.",
+            f"ContactBridge reads {things} but never changes anything in {provider.name}. "
+            f"Flows can only use it as a source.",
+            scope_table.explained(provider.key, reads),
         ),
         AccessLevel(
             READ_WRITE,
             "Read and write",
             tuple(provider.scopes),
-            f"{write_words}, update and delete them, so flows can write into {provider.name}.",
+            f"ContactBridge can also create, update and delete them, so flows can write "
+            f"into {provider.name}.",
+            scope_table.explained(provider.key, provider.scopes),
         ),
     ]
 
 
 def _things(provider: Provider) -> str:
-    return "contacts, tasks, notes and tags" if provider.key == "highlevel" else "customers"
+    if provider.key == "highlevel":
+        return "contacts, tasks, notes, tags and custom fields"
+    return "customers"
 
 
 def level(provider: Provider, value: str) -> AccessLevel:
@@ -103,3 +106,17 @@ def write_refusal(connection) -> str:
         "This connection is read only. Change its access to read and write on the "
         "connection page to allow writes."
     )
+
+
+def reconnect_scopes(connection, add=()) -> tuple[list[str], str]:
+    """(scopes, access) to ask for when a connection goes back through consent to gain the
+    scopes `add`: what it holds now (or, if nothing is recorded, its level's) plus those.
+    Gaining a write scope makes the connection read and write: that is why it was asked."""
+    provider = get_provider(connection.provider)
+    current = level(provider, connection_level(connection))
+    wanted = list(connection.scopes or current.scopes)
+    wanted += [scope for scope in add if scope not in wanted]
+    access = current.value
+    if any(not is_read_scope(scope) for scope in add):
+        access = READ_WRITE
+    return wanted, access

@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 
-from integrations import access_levels, jsonsafe
+from integrations import access_levels, credential_checks, jsonsafe
 from integrations.explorer import example_body, fill
 from integrations.oauth_flow import oauth_words
 from integrations.providers.base import Provider
@@ -80,16 +80,35 @@ class ConnectionForm(forms.Form):
             self.fields["name"].initial = connection.name
         elif sandbox:
             self.fields["name"].initial = f"{provider.name} sandbox"
+        # Follow-up field name -> (the choice field's name, the answer that needs it).
+        self.follow_ups: dict[str, tuple[str, str]] = {}
         if oauth:
             return
         for spec in provider.setting_fields:
             initial = connection.settings.get(spec.key) if connection else None
-            self.fields[f"setting_{spec.key}"] = forms.CharField(
+            initial = initial or self.sandbox_settings.get(spec.key)
+            name = f"setting_{spec.key}"
+            choice = credential_checks.choices_for(provider.key, spec.key)
+            if choice is None:
+                self.fields[name] = forms.CharField(
+                    label=spec.label,
+                    help_text=spec.help_text,
+                    required=spec.required,
+                    initial=initial,
+                )
+                continue
+            options, default = choice
+            self.fields[name] = forms.ChoiceField(
                 label=spec.label,
                 help_text=spec.help_text,
-                required=spec.required,
-                initial=initial or self.sandbox_settings.get(spec.key),
+                choices=[(option.value, option.label) for option in options],
+                initial=initial if initial in {o.value for o in options} else default,
+                required=False,
+                widget=forms.RadioSelect,
             )
+            for option in options:
+                for key in option.follow_ups:
+                    self.follow_ups[f"setting_{key}"] = (name, option.value)
         for spec in provider.credential_fields:
             kept = spec.key in saved
             from_sandbox = spec.key in self.sandbox_credentials
@@ -128,11 +147,39 @@ class ConnectionForm(forms.Form):
         for name, value in list(cleaned.items()):
             key = name.removeprefix("setting_").removeprefix("credential_")
             if name.startswith(("setting_", "credential_")):
-                try:
+                try:  # the provider's own words first, then the generic checks
+                    credential_checks.check(self.provider.key, key, value)
                     _check_value(key, value, free_text=key in free_text)
                 except ValidationError as error:
                     self.add_error(name, error)
+        # A follow-up belongs to one answer: with another chosen it is left out.
+        for name, (choice_name, value) in self.follow_ups.items():
+            if cleaned.get(choice_name) != value:
+                cleaned[name] = ""
+                self.errors.pop(name, None)
         return cleaned
+
+    def layout(self) -> list[dict]:
+        """The fields in order for the template; a choice carries its answers, each with the
+        follow-up fields it needs (shown under it, and only while it is chosen: wizard.css).
+        Choices come last, next to the secret they are about (Cin7's webhook secret)."""
+        rows, choices = [], []
+        for bound in self:
+            if bound.name in self.follow_ups:
+                continue
+            if bound.name not in {choice for choice, _ in self.follow_ups.values()}:
+                rows.append({"field": bound})
+                continue
+            options = []
+            for radio in bound:
+                follow_ups = [
+                    self[name]
+                    for name, (choice, value) in self.follow_ups.items()
+                    if choice == bound.name and value == radio.data["value"]
+                ]
+                options.append({"radio": radio, "follow_ups": follow_ups})
+            choices.append({"field": bound, "options": options})
+        return rows + choices
 
     def settings_data(self) -> dict:
         values = {

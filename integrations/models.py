@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -7,8 +8,21 @@ from integrations.crypto import Credentials, decrypt_credentials, encrypt_creden
 from integrations.providers.keys import provider_choices
 
 
+class ConnectionQuerySet(models.QuerySet):
+    def finished(self):
+        """Real connections: not the drafts the setup wizard keeps until its Save step."""
+        return self.filter(is_draft=False)
+
+    def drafts(self):
+        return self.filter(is_draft=True)
+
+
 class Connection(models.Model):
-    """Credentials and settings for one external account (a HighLevel location, a store)."""
+    """Credentials and settings for one external account (a HighLevel location, a store).
+
+    The setup wizard keeps its work in a draft (`is_draft`) so that testing runs exactly the
+    code a sync uses; a draft is no connection yet: lists and pickers show `finished()` ones,
+    Save turns it into one, and drafts left alone for a day are pruned (tasks.py)."""
 
     class Status(models.TextChoices):
         NEW = "new", "Not tested yet"
@@ -34,12 +48,20 @@ class Connection(models.Model):
     # consecutive failures, so a dying token is visible before syncs start failing.
     token_refreshed_at = models.DateTimeField(null=True, blank=True)
     refresh_failures = models.PositiveIntegerField(default=0)
+    is_draft = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ConnectionQuerySet.as_manager()
+
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "name"], name="unique_connection_name")
+            # Drafts do not hold a name: an abandoned one must not block a new attempt.
+            models.UniqueConstraint(
+                fields=["workspace", "name"],
+                condition=Q(is_draft=False),
+                name="unique_connection_name",
+            )
         ]
         indexes = [models.Index(fields=["workspace", "provider"])]
         ordering = ["name"]

@@ -6,12 +6,17 @@ secret encrypted, as credentials are at rest); the browser goes to the provider.
 state must match the one in this session, the provider's own error (`access_denied`) is shown
 as it is, the code is exchanged once, and the tokens become a new connection or replace those
 of the connection being reconnected (same id, so its flows keep working).
+
+The scopes asked for are the chosen access level's (integrations/access_levels.py), or, for
+"Reconnect with this scope", what the connection holds plus what a feature lacks
+(`flow_reconnect`); what each one is for is in integrations/scopes.py.
 """
 
 import secrets
 from dataclasses import dataclass, field
 
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from integrations import sandbox_values
 from integrations.crypto import decrypt_credentials, encrypt_credentials
@@ -76,6 +81,7 @@ DEFAULT_WORDS = {
         "Marketplace app's Client ID and Client secret."
     ),
     "client_id_help": "Marketplace → My Apps → Auth.",
+    "app_scopes_help": "",  # where the provider's app lists the scopes it may ask for
 }
 
 
@@ -109,8 +115,10 @@ def flow_start(
     name: str = "",
     access: str = "",
     connection_id: int | None = None,
+    return_to: str = "",
 ) -> str:
-    """Remember the flow in the session and return the provider URL to send the browser to."""
+    """Remember the flow in the session and return the provider URL to send the browser to.
+    `return_to`: a page of this site to come back to afterwards (the mapping editor)."""
     state = secrets.token_urlsafe(32)
     redirect_uri = callback_url(request, provider.key)
     request.session[SESSION_KEY] = {
@@ -122,6 +130,7 @@ def flow_start(
         "access": access,
         "scopes": list(scopes),
         "redirect_uri": redirect_uri,
+        "return_to": safe_return_to(request, return_to),
         "app": encrypt_credentials(
             {
                 "client_id": app.client_id,
@@ -143,6 +152,33 @@ def flow_start(
     )
 
 
+def safe_return_to(request, url: str) -> str:
+    """`url` when it is a path on this site, else "" (never an open redirect)."""
+    if url.startswith("/") and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return ""
+
+
+def flow_reconnect(
+    request, *, connection, scopes: list[str], access: str, return_to: str = ""
+) -> str:
+    """Start the round trip again for an OAuth connection, with its own app (client ID and
+    secret), keeping its id: the callback replaces its tokens and granted scopes."""
+    return flow_start(
+        request,
+        provider=get_provider(connection.provider),
+        workspace_id=connection.workspace_id,
+        app=app_from_connection(connection),
+        scopes=scopes,
+        name=connection.name,
+        access=access,
+        connection_id=connection.pk,
+        return_to=return_to,
+    )
+
+
 @dataclass(frozen=True)
 class FlowResult:
     provider: Provider
@@ -154,6 +190,7 @@ class FlowResult:
     settings: dict
     scopes: list[str]
     token_expires_at: object
+    return_to: str = ""  # where the person started ("" : the wizard's next step)
 
 
 def flow_pending(request) -> dict | None:
@@ -224,6 +261,7 @@ def flow_finish(request, *, provider_key: str, params) -> FlowResult:
         settings=settings,
         scopes=list(getattr(grant, "scopes", None) or pending["scopes"]),
         token_expires_at=getattr(grant, "expires_at", None),
+        return_to=pending.get("return_to", ""),
     )
 
 

@@ -6,12 +6,22 @@ from integrations.models import Connection, ConnectionAudit
 
 
 def connections_for_workspace(*, workspace: Workspace) -> QuerySet[Connection]:
-    return Connection.objects.filter(workspace=workspace).order_by("name")
+    """The workspace's connections, without the setup wizard's unfinished drafts."""
+    return Connection.objects.finished().filter(workspace=workspace).order_by("name")
 
 
-def connection_for_workspace(*, workspace: Workspace, connection_id: int) -> Connection:
-    """The workspace's connection, or 404 (another tenant's id looks like no id at all)."""
-    return get_object_or_404(Connection, pk=connection_id, workspace=workspace)
+def connection_drafts_for_workspace(*, workspace: Workspace) -> QuerySet[Connection]:
+    """Setups started in the wizard and not saved yet, newest first (to resume them)."""
+    return Connection.objects.drafts().filter(workspace=workspace).order_by("-updated_at")
+
+
+def connection_for_workspace(
+    *, workspace: Workspace, connection_id: int, drafts: bool = True
+) -> Connection:
+    """The workspace's connection, or 404 (another tenant's id looks like no id at all);
+    with `drafts=False` a wizard draft is a 404 too."""
+    connections = Connection.objects.all() if drafts else Connection.objects.finished()
+    return get_object_or_404(connections, pk=connection_id, workspace=workspace)
 
 
 def flows_using_connection(*, connection: Connection) -> list:

@@ -1,5 +1,9 @@
 """Writes to connections. Each change leaves a ConnectionAudit row in the same transaction:
-who, when and which fields changed; secrets appear by key name only, never by value."""
+who, when and which fields changed; secrets appear by key name only, never by value.
+
+The setup wizard works on a draft (`is_draft`): created at its credentials step, resumed and
+updated when the person comes back, turned into a connection by `connection_draft_finish` (its
+Save step, where its history starts) and pruned by `connection_drafts_prune` if left alone."""
 
 from datetime import timedelta
 
@@ -17,10 +21,13 @@ from integrations.providers.base import UnknownProvider
 from integrations.providers.registry import get_provider
 
 DUPLICATE_NAME_ERROR = "This workspace already has a connection with that name."
+# Drafts nobody touched for this long are removed (tasks.connection_drafts_prune).
+DRAFT_MAX_AGE = timedelta(days=1)
 
 
 def _check_name_free(*, workspace: Workspace, name: str, exclude_pk: int | None = None) -> None:
-    clash = Connection.objects.filter(workspace=workspace, name__iexact=name)
+    # Drafts hold no name (see Connection.Meta): only real connections can clash.
+    clash = Connection.objects.finished().filter(workspace=workspace, name__iexact=name)
     if exclude_pk:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
@@ -29,7 +36,9 @@ def _check_name_free(*, workspace: Workspace, name: str, exclude_pk: int | None 
 
 def _audit(
     *, connection: Connection, actor: User | None, action: str, changes: dict | None = None
-) -> ConnectionAudit:
+) -> ConnectionAudit | None:
+    if connection.is_draft:
+        return None  # a connection's history starts when it is saved (connection_draft_finish)
     return ConnectionAudit.objects.create(
         workspace_id=connection.workspace_id,
         connection=connection if connection.pk else None,
@@ -59,17 +68,23 @@ def connection_create(
     scopes: list[str] | None = None,
     token_expires_at=None,
     actor: User | None = None,
+    is_draft: bool = False,
 ) -> Connection:
+    """A connection, or with `is_draft` the wizard's draft of one: a new draft replaces an
+    unfinished one of the same name (the same setup, started again)."""
     try:
         get_provider(provider)
     except UnknownProvider as exc:
         raise ValidationError({"provider": str(exc)}) from None
     name = name.strip()
     _check_name_free(workspace=workspace, name=name)
+    if is_draft:
+        _drafts_delete(Connection.objects.drafts().filter(workspace=workspace, name__iexact=name))
     connection = Connection(
         workspace=workspace,
         provider=provider,
         name=name,
+        is_draft=is_draft,
         settings=settings or {},
         scopes=scopes or [],
         token_expires_at=token_expires_at,
@@ -79,18 +94,88 @@ def connection_create(
     connection.set_credentials(credentials or {})
     connection.full_clean()
     connection.save()
+    _audit_created(connection=connection, actor=actor)
+    return connection
+
+
+def _audit_created(*, connection: Connection, actor: User | None) -> None:
     _audit(
         connection=connection,
         actor=actor,
         action=ConnectionAudit.Action.CREATED,
         changes={
-            "provider": provider,
+            "provider": connection.provider,
             "settings": sorted(connection.settings),
             "credentials": sorted(connection.get_credentials()),
             "scopes": connection.scopes,
         },
     )
+
+
+def connection_draft_save(
+    *,
+    workspace: Workspace,
+    provider: str,
+    name: str,
+    settings: dict,
+    credentials: dict,
+    actor: User | None = None,
+) -> Connection:
+    """The wizard's credentials step. The same setup sent again (browser Back, a second
+    click: same system, same name) updates its draft instead of stopping at "name taken"."""
+    draft = (
+        Connection.objects.drafts()
+        .filter(workspace=workspace, provider=provider, name__iexact=name.strip())
+        .order_by("-updated_at")
+        .first()
+    )
+    # An OAuth draft holds the provider's tokens: typed credentials start a new draft.
+    if draft is None or "refresh_token" in draft.get_credentials():
+        return connection_create(
+            workspace=workspace,
+            provider=provider,
+            name=name,
+            settings=settings,
+            credentials=credentials,
+            actor=actor,
+            is_draft=True,
+        )
+    return connection_update(
+        connection=draft, name=name, settings=settings, credentials=credentials, actor=actor
+    )
+
+
+@transaction.atomic
+def connection_draft_finish(*, connection: Connection, actor: User | None = None) -> Connection:
+    """The wizard's Save step: the draft becomes a connection that lists, pickers and flows
+    see. Its name is checked again (another connection may have taken it meanwhile). A
+    connection that is no draft is left as it is."""
+    connection = Connection.objects.select_for_update().get(pk=connection.pk)
+    if not connection.is_draft:
+        return connection
+    _check_name_free(workspace=connection.workspace, name=connection.name, exclude_pk=connection.pk)
+    connection.is_draft = False
+    connection.full_clean()
+    connection.save()
+    _audit_created(connection=connection, actor=actor)
     return connection
+
+
+def _drafts_delete(drafts) -> int:
+    deleted = 0
+    for draft in drafts:
+        try:
+            draft.delete()
+        except ProtectedError:  # a flow uses it after all: it stays until someone decides
+            continue
+        deleted += 1
+    return deleted
+
+
+def connection_drafts_prune(*, max_age: timedelta = DRAFT_MAX_AGE) -> int:
+    """Remove wizard drafts left alone for `max_age`; returns how many went."""
+    cutoff = timezone.now() - max_age
+    return _drafts_delete(Connection.objects.drafts().filter(updated_at__lt=cutoff))
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from celery import shared_task
 
 from integrations.inbox import webhook_event_pickup, webhook_target_work, webhook_targets_due
 from integrations.models import WebhookEventTarget
+from integrations.services import connection_drafts_prune
 from integrations.token_health import connection_token_refresh, connections_due
 
 
@@ -47,3 +48,9 @@ def token_refresh_due() -> int:
 @shared_task(soft_time_limit=30, time_limit=60)
 def token_refresh(connection_id: int) -> str:
     return connection_token_refresh(connection_id=connection_id)
+
+
+@shared_task(soft_time_limit=30, time_limit=60)
+def connection_drafts_prune_due() -> int:
+    """Beat, hourly: setup-wizard drafts nobody touched for a day are removed."""
+    return connection_drafts_prune()

@@ -44,7 +44,8 @@ def connections_due(*, now=None) -> list[Connection]:
 def _candidates(now=None) -> QuerySet[Connection]:
     now = now or timezone.now()
     return (
-        Connection.objects.filter(
+        Connection.objects.finished()
+        .filter(
             provider__in=refreshable_providers(),
             token_expires_at__isnull=False,
         )

@@ -3,12 +3,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from accounts.access import workspace_access
 from accounts.models import Role
 from alerts.selectors import open_alerts
-from integrations import access_levels, explorer, oauth_flow, token_health
+from integrations import access_levels, explorer, oauth_flow, sandbox_values, scopes, token_health
 from integrations.calls import CAPTURE_SETTING, body_capture_on
 from integrations.connection_check import connection_check
 from integrations.explorer import grouped, operation, operations_for
@@ -16,6 +17,7 @@ from integrations.forms import ConnectionForm, ExplorerForm
 from integrations.providers.registry import get_provider
 from integrations.selectors import (
     connection_audits,
+    connection_drafts_for_workspace,
     connection_for_workspace,
     connections_for_workspace,
     flows_using_connection,
@@ -26,13 +28,15 @@ from integrations.services import (
     connection_set_disabled,
     connection_update,
 )
-from integrations.wizard import add_form_errors, redirect_browser
+from integrations.wizard import add_form_errors, redirect_browser, setup_url, test_outcome
 
 
-def _connection(request, workspace_id, connection_id, role=Role.VIEWER):
+def _connection(request, workspace_id, connection_id, role=Role.VIEWER, *, drafts=False):
+    """The connection, checked for access; a wizard draft only where `drafts` says so (it is
+    no connection yet: elsewhere it is a 404, like an id that does not exist)."""
     membership = workspace_access(request, workspace_id, role)
     connection = connection_for_workspace(
-        workspace=membership.workspace, connection_id=connection_id
+        workspace=membership.workspace, connection_id=connection_id, drafts=drafts
     )
     return membership, connection
 
@@ -46,6 +50,9 @@ def connection_list(request, workspace_id):
     membership = workspace_access(request, workspace_id)
     context = {
         "connections": connections_for_workspace(workspace=membership.workspace),
+        # Unfinished wizard setups, for a "Draft — finish setup" row (lazy: no query unless
+        # the template shows them).
+        "drafts": connection_drafts_for_workspace(workspace=membership.workspace),
         "can_edit": membership.has_role(Role.EDITOR),
     }
     return render(request, "integrations/connection_list.html", context)
@@ -53,15 +60,24 @@ def connection_list(request, workspace_id):
 
 @login_required
 def connection_detail(request, workspace_id, connection_id):
-    membership, connection = _connection(request, workspace_id, connection_id)
+    membership, connection = _connection(request, workspace_id, connection_id, drafts=True)
+    if connection.is_draft:  # not a connection yet: its setup continues where it stopped
+        return redirect("integrations:connection-setup", workspace_id, connection.pk)
     provider = get_provider(connection.provider)
+    can_edit = membership.has_role(Role.EDITOR)
+    is_sandbox = can_edit and sandbox_values.is_sandbox_connection(connection)
+    if is_sandbox and request.GET.get("show") == "sandbox-credentials":
+        return _sandbox_credentials(request, connection, provider)
     context = {
         "connection": connection,
         "provider": provider,
-        "can_edit": membership.has_role(Role.EDITOR),
+        "can_edit": can_edit,
+        "is_sandbox": is_sandbox,
         "access": access_levels.level(provider, access_levels.connection_level(connection)),
         "token": token_health.token_health(connection),
         "alerts": open_alerts(workspace=membership.workspace, connection=connection),
+        # Features its granted scopes fall short of, each with "Reconnect with this scope".
+        "scope_notices": scopes.notices(connection),
         "flows": flows_using_connection(connection=connection),
         "audits": connection_audits(connection=connection),
         "is_oauth": oauth_flow.is_oauth_connection(connection),
@@ -76,9 +92,27 @@ def connection_detail(request, workspace_id, connection_id):
     return render(request, "integrations/connection_detail.html", context)
 
 
+def _sandbox_credentials(request, connection, provider):
+    """The values the local sandbox issued (test values, fetched from it now; never the
+    connection's stored credentials), for typing them into another tool or form."""
+    try:
+        rows, error = sandbox_values.issued_values(provider), ""
+    except sandbox_values.SandboxUnavailable as unavailable:
+        rows, error = [], str(unavailable)
+    context = {"connection": connection, "provider": provider, "rows": rows, "error": error}
+    template = "_sandbox_credentials.html" if request.htmx else "sandbox_credentials.html"
+    response = render(request, f"integrations/{template}", context)
+    add_never_cache_headers(response)
+    return response
+
+
 @login_required
 def connection_edit(request, workspace_id, connection_id):
-    _membership, connection = _connection(request, workspace_id, connection_id, Role.EDITOR)
+    _membership, connection = _connection(
+        request, workspace_id, connection_id, Role.EDITOR, drafts=True
+    )
+    if connection.is_draft:
+        return redirect(setup_url(workspace_id, connection.pk, "credentials"))
     provider = get_provider(connection.provider)
     is_oauth = oauth_flow.is_oauth_connection(connection)
     form = ConnectionForm(
@@ -105,9 +139,12 @@ def connection_edit(request, workspace_id, connection_id):
 @login_required
 @require_POST
 def connection_test(request, workspace_id, connection_id):
-    _, connection = _connection(request, workspace_id, connection_id, Role.EDITOR)
+    _, connection = _connection(request, workspace_id, connection_id, Role.EDITOR, drafts=True)
     result = connection_check(connection=connection)
+    in_wizard = request.POST.get("wizard") == "1"
     if not request.htmx:
+        if in_wizard or connection.is_draft:  # the wizard's test step shows the outcome
+            return redirect(setup_url(workspace_id, connection.pk, "test"))
         if result.ok:
             messages.success(
                 request, f"Connected to {result.account_name} ({result.latency_ms} ms)."
@@ -115,12 +152,10 @@ def connection_test(request, workspace_id, connection_id):
         else:
             messages.error(request, f"{result.failure_label}: {result.message}")
         return redirect(_detail_url(connection))
-    context = {
-        "connection": connection,
-        "result": result,
-        "in_wizard": request.POST.get("wizard") == "1",
-        "can_edit": True,
-    }
+    context = {"connection": connection, "result": result, "can_edit": True}
+    if in_wizard:  # the wizard's panel: this outcome and the next step it calls for
+        context["outcome"] = test_outcome(connection, result)
+        return render(request, "integrations/_wizard_test_panel.html", context)
     return render(request, "integrations/_test_result.html", context)
 
 
@@ -157,7 +192,9 @@ def connection_capture(request, workspace_id, connection_id):
 def connection_reconnect(request, workspace_id, connection_id):
     """OAuth connections go back through the provider's consent screen and keep their id (and
     so their flows); connections with typed credentials get the form to enter new ones."""
-    membership, connection = _connection(request, workspace_id, connection_id, Role.EDITOR)
+    membership, connection = _connection(
+        request, workspace_id, connection_id, Role.EDITOR, drafts=True
+    )
     provider = get_provider(connection.provider)
     if not (oauth_flow.supports_oauth(provider) and oauth_flow.is_oauth_connection(connection)):
         messages.info(request, "Enter the new credentials, save, then test the connection.")
@@ -178,14 +215,17 @@ def connection_reconnect(request, workspace_id, connection_id):
 
 @login_required
 def connection_delete_confirm(request, workspace_id, connection_id):
-    _, connection = _connection(request, workspace_id, connection_id, Role.EDITOR)
+    _, connection = _connection(request, workspace_id, connection_id, Role.EDITOR, drafts=True)
     if request.method == "POST":
-        name = connection.name
+        name, was_draft = connection.name, connection.is_draft
         try:
             connection_delete(connection=connection, actor=request.user)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect(_detail_url(connection))
+        if was_draft:  # discarded from the wizard: back to it
+            messages.success(request, f"Draft “{name}” discarded.")
+            return redirect("integrations:connection-new", workspace_id=workspace_id)
         messages.success(request, f"Connection “{name}” deleted.")
         return redirect("integrations:connection-list", workspace_id=workspace_id)
     context = {"connection": connection, "flows": flows_using_connection(connection=connection)}

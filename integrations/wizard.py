@@ -1,34 +1,36 @@
 """The setup wizard: one page whose steps swap in place (HTMX), each also a plain page.
 
 choose the system → credentials (or the OAuth round trip) → access (read / read + write) →
-test connection → save. The connection row is created at the credentials step (status "Not
-tested yet"), so testing goes through exactly the code a sync uses; leaving the wizard early
-leaves an honest untested connection that can be finished or deleted.
+test connection → save. The credentials step makes a *draft* connection, so testing goes
+through exactly the code a sync uses; a draft is no connection yet (lists, pickers and flows
+do not see it) until the Save step turns it into one. Every step after the first has its own
+URL (`…/setup/?step=…`), so Back, a refresh or coming back later shows that step of the same
+draft; drafts left alone for a day are pruned (tasks.connection_drafts_prune_due).
 """
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from accounts.access import workspace_access
 from accounts.models import Role
 from integrations import access_levels, oauth_flow, sandbox_values
-from integrations.errors import IntegrationError
 from integrations.forms import AccessForm, ConnectionForm, OAuthAppForm
 from integrations.models import Connection
 from integrations.providers.base import Provider, UnknownProvider
 from integrations.providers.registry import all_providers, get_provider
-from integrations.selectors import connection_for_workspace
+from integrations.selectors import connection_drafts_for_workspace, connection_for_workspace
 from integrations.services import (
     DUPLICATE_NAME_ERROR,
-    connection_create,
-    connection_reconnect,
+    connection_draft_finish,
+    connection_draft_save,
     connection_set_access,
+    connection_update,
 )
 
 STEPS = [
@@ -48,10 +50,15 @@ def add_form_errors(form, error: ValidationError) -> None:
 def render_step(request, template: str, context: dict, *, url: str | None = None):
     """The step alone for an HTMX swap (pushing its URL), else the whole wizard page."""
     context = {**context, "step_template": template, "steps": STEPS}
-    if request.htmx:
+    # A history restore (Back, with no snapshot kept) replaces the page: it needs all of it.
+    if request.htmx and not request.htmx.history_restore_request:
         response = render(request, template, context)
-        return push_url(response, url) if url else response
-    return render(request, "integrations/wizard.html", context)
+        response = push_url(response, url) if url else response
+    else:
+        response = render(request, "integrations/wizard.html", context)
+    # One URL, two bodies: a browser cache must not hand the fragment to a reload.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def redirect_browser(request, url: str):
@@ -62,6 +69,10 @@ def redirect_browser(request, url: str):
 def setup_url(workspace_id: int, connection_id: int, step: str) -> str:
     url = reverse("integrations:connection-setup", args=[workspace_id, connection_id])
     return f"{url}?step={step}"
+
+
+def _step_url(connection: Connection, step: str) -> str:
+    return setup_url(connection.workspace_id, connection.pk, step)
 
 
 def _card(provider: Provider) -> dict:
@@ -77,20 +88,21 @@ def _card(provider: Provider) -> dict:
 @login_required
 def connection_new(request, workspace_id):
     membership = workspace_access(request, workspace_id, Role.EDITOR)
+    drafts = connection_drafts_for_workspace(workspace=membership.workspace)
     try:
         provider = get_provider(request.GET.get("provider", ""))
     except UnknownProvider:
         cards = [_card(info) for info in all_providers()]
-        return render_step(
-            request, "integrations/_wizard_choose.html", {"cards": cards, "current": "choose"}
-        )
+        context = {"cards": cards, "drafts": drafts, "current": "choose"}
+        return render_step(request, "integrations/_wizard_choose.html", context)
     oauth = oauth_flow.supports_oauth(provider)
     default = oauth_flow.oauth_words(provider)["default_method"] if oauth else "token"
     method = request.GET.get("method") or default
     use_sandbox = "1" in (request.GET.get("sandbox"), request.POST.get("sandbox"))
+    context = {"drafts": drafts.filter(provider=provider.key)}
     if method == "oauth" and oauth:
-        return _oauth_step(request, membership, provider, use_sandbox)
-    return _credentials_step(request, membership, provider, use_sandbox)
+        return _oauth_step(request, membership, provider, use_sandbox, context)
+    return _credentials_step(request, membership, provider, use_sandbox, context)
 
 
 def _step_context(provider: Provider, method: str, **extra) -> dict:
@@ -109,7 +121,7 @@ def _step_context(provider: Provider, method: str, **extra) -> dict:
     }
 
 
-def _credentials_step(request, membership, provider: Provider, use_sandbox: bool):
+def _credentials_step(request, membership, provider: Provider, use_sandbox: bool, context):
     sandbox, sandbox_error = None, ""
     if use_sandbox:
         try:
@@ -119,7 +131,7 @@ def _credentials_step(request, membership, provider: Provider, use_sandbox: bool
     form = ConnectionForm(request.POST or None, provider=provider, sandbox=sandbox)
     if request.method == "POST" and form.is_valid():
         try:
-            connection = connection_create(
+            connection = connection_draft_save(
                 workspace=membership.workspace,
                 provider=provider.key,
                 name=form.cleaned_data["name"],
@@ -130,14 +142,62 @@ def _credentials_step(request, membership, provider: Provider, use_sandbox: bool
         except ValidationError as error:
             add_form_errors(form, error)
         else:
-            return _access_step(request, connection, just_created=True)
+            return _next_step(request, connection, "access")
     context = _step_context(
-        provider, "token", form=form, sandbox=sandbox is not None, sandbox_error=sandbox_error
+        provider,
+        "token",
+        form=form,
+        sandbox=sandbox is not None,
+        sandbox_error=sandbox_error,
+        action=f"?provider={provider.key}&method=token",
+        **context,
     )
     return render_step(request, "integrations/_wizard_credentials.html", context)
 
 
-def _oauth_step(request, membership, provider: Provider, use_sandbox: bool):
+def _draft_credentials_step(request, connection: Connection):
+    """Back at the credentials of a draft: values kept, secrets only marked as saved. An
+    OAuth draft's tokens come from the provider: its name here, a new sign-in on request."""
+    provider = get_provider(connection.provider)
+    is_oauth = oauth_flow.is_oauth_connection(connection)
+    form = ConnectionForm(
+        request.POST or None, provider=provider, connection=connection, oauth=is_oauth
+    )
+    then = "test" if is_oauth or request.GET.get("then") == "test" else "access"
+    if request.method == "POST" and form.is_valid():
+        try:
+            connection = connection_update(
+                connection=connection,
+                name=form.cleaned_data["name"],
+                settings=None if is_oauth else form.settings_data(),
+                credentials=None if is_oauth else form.credentials_data(),
+                actor=request.user,
+            )
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            return _next_step(request, connection, then)
+    context = _step_context(
+        provider,
+        "oauth" if is_oauth else "token",
+        form=form,
+        connection=connection,
+        is_oauth=is_oauth,
+        action=_step_url(connection, "credentials") + (f"&then={then}" if then == "test" else ""),
+    )
+    url = _step_url(connection, "credentials")
+    return render_step(request, "integrations/_wizard_credentials.html", context, url=url)
+
+
+def _next_step(request, connection: Connection, step: str):
+    """After a POST: the next step in place (htmx), else redirect to its URL (so a refresh
+    shows it again rather than sending the form twice)."""
+    if not request.htmx:
+        return redirect(_step_url(connection, step))
+    return _test_step(request, connection) if step == "test" else _access_step(request, connection)
+
+
+def _oauth_step(request, membership, provider: Provider, use_sandbox: bool, context):
     described, sandbox_error = None, ""
     if use_sandbox:
         try:
@@ -147,7 +207,9 @@ def _oauth_step(request, membership, provider: Provider, use_sandbox: bool):
     form = OAuthAppForm(request.POST or None, provider=provider, sandbox=described)
     if request.method == "POST" and form.is_valid():
         name = form.cleaned_data["name"].strip()
-        taken = Connection.objects.filter(workspace=membership.workspace, name__iexact=name)
+        taken = Connection.objects.finished().filter(
+            workspace=membership.workspace, name__iexact=name
+        )
         if taken.exists():
             form.add_error("name", DUPLICATE_NAME_ERROR)
         else:
@@ -181,11 +243,12 @@ def _oauth_step(request, membership, provider: Provider, use_sandbox: bool):
         sandbox_error=sandbox_error,
         levels=access_levels.levels(provider),
         callback_url=oauth_flow.callback_url(request, provider.key),
+        **context,
     )
     return render_step(request, "integrations/_wizard_oauth.html", context)
 
 
-def _access_step(request, connection: Connection, *, just_created: bool = False, form=None):
+def _access_step(request, connection: Connection, *, form=None):
     provider = get_provider(connection.provider)
     form = form or AccessForm(
         provider=provider, initial_access=access_levels.connection_level(connection)
@@ -195,35 +258,63 @@ def _access_step(request, connection: Connection, *, just_created: bool = False,
         "provider": provider,
         "form": form,
         "levels": access_levels.levels(provider),
-        "just_created": just_created,
         "current": "access",
     }
-    url = setup_url(connection.workspace_id, connection.pk, "access")
-    if just_created and not request.htmx:
-        messages.success(request, f"Connection “{connection.name}” saved.")
-        return redirect(url)
+    url = _step_url(connection, "access")
     return render_step(request, "integrations/_wizard_access.html", context, url=url)
 
 
-def _test_step(request, connection: Connection):
+def test_outcome(connection: Connection, result=None) -> str:
+    """ "ok", "failed" or "untested": which next step the wizard offers as the main one."""
+    if result is not None:
+        return "ok" if result.ok else "failed"
+    # New credentials put the status back to "not tested yet": an older test no longer counts.
+    if connection.last_tested_at is None or connection.status == Connection.Status.NEW:
+        return "untested"
+    return "ok" if connection.status == Connection.Status.CONNECTED else "failed"
+
+
+def _test_step(request, connection: Connection, step: str = "test"):
+    """The test step, and the save step: the last outcome with what to do next."""
+    provider = get_provider(connection.provider)
+    is_oauth = oauth_flow.is_oauth_connection(connection)
     context = {
         "connection": connection,
-        "provider": get_provider(connection.provider),
-        "current": "test",
+        "provider": provider,
+        "access": access_levels.level(provider, access_levels.connection_level(connection)),
+        "outcome": test_outcome(connection),
+        "back_url": _step_url(connection, "credentials" if is_oauth else "access"),
+        "current": step,
     }
-    url = setup_url(connection.workspace_id, connection.pk, "test")
-    return render_step(request, "integrations/_wizard_test.html", context, url=url)
+    template = f"integrations/_wizard_{step}.html"
+    return render_step(request, template, context, url=_step_url(connection, step))
+
+
+def _resume_step(connection: Connection) -> str:
+    """Where a draft's setup stands: the first step it has not done."""
+    if not connection.is_draft:
+        return "test"
+    if "access" not in connection.settings and not oauth_flow.is_oauth_connection(connection):
+        return "access"
+    return "test" if test_outcome(connection) == "untested" else "save"
 
 
 @login_required
 def connection_setup(request, workspace_id, connection_id):
-    """Where the wizard continues once the connection exists (also after the OAuth trip)."""
+    """Every step after the first, of a draft (or of a connection: access, then test)."""
     membership = workspace_access(request, workspace_id, Role.EDITOR)
     connection = connection_for_workspace(
         workspace=membership.workspace, connection_id=connection_id
     )
-    if request.GET.get("step") == "access":
+    step = request.GET.get("step") or _resume_step(connection)
+    if step == "credentials":
+        if not connection.is_draft:
+            return redirect("integrations:connection-edit", workspace_id, connection.pk)
+        return _draft_credentials_step(request, connection)
+    if step == "access":
         return _access_step(request, connection)
+    if step == "save" and connection.is_draft:
+        return _test_step(request, connection, "save")
     return _test_step(request, connection)
 
 
@@ -244,79 +335,24 @@ def connection_access(request, workspace_id, connection_id):
     connection = connection_set_access(
         connection=connection, access=form.cleaned_data["access"], actor=request.user
     )
-    if request.htmx:
-        return _test_step(request, connection)
-    return redirect(setup_url(workspace_id, connection.pk, "test"))
+    return _next_step(request, connection, "test")
 
 
 @login_required
 @require_POST
 def connection_finish(request, workspace_id, connection_id):
+    """The Save step: only here does a draft become a connection (and get called saved)."""
     membership = workspace_access(request, workspace_id, Role.EDITOR)
     connection = connection_for_workspace(
         workspace=membership.workspace, connection_id=connection_id
     )
-    messages.success(request, f"Connection “{connection.name}” saved.")
+    was_draft = connection.is_draft
+    try:
+        connection = connection_draft_finish(connection=connection, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, f"Not saved: {' '.join(error.messages)} Choose another name.")
+        return redirect_browser(request, _step_url(connection, "credentials"))
+    if was_draft:
+        messages.success(request, f"Connection “{connection.name}” saved.")
     url = reverse("integrations:connection-detail", args=[workspace_id, connection.pk])
     return redirect_browser(request, url)
-
-
-@login_required
-def oauth_callback(request, provider):
-    """The provider sends the browser back here with `code` and `state` (or `error`)."""
-    try:
-        get_provider(provider)
-    except UnknownProvider:
-        raise Http404("No such provider.") from None
-    pending = oauth_flow.flow_pending(request)
-    if pending is not None:
-        # Still allowed to change that workspace? (404 / 403 otherwise, as everywhere.)
-        workspace_access(request, pending["workspace_id"], Role.EDITOR)
-    try:
-        result = oauth_flow.flow_finish(request, provider_key=provider, params=request.GET)
-    except oauth_flow.OAuthFlowError as error:
-        return _oauth_failed(request, pending, str(error), error.provider_error)
-    except IntegrationError as error:
-        return _oauth_failed(
-            request, pending, f"The code could not be exchanged for a token: {error}", ""
-        )
-    if result.connection_id:
-        connection = connection_for_workspace(
-            workspace=request.membership.workspace, connection_id=result.connection_id
-        )
-        connection = connection_reconnect(
-            connection=connection,
-            credentials=result.credentials,
-            scopes=result.scopes,
-            token_expires_at=result.token_expires_at,
-            settings=result.settings,
-            actor=request.user,
-        )
-        messages.success(request, f"“{connection.name}” is reconnected. Test it to be sure.")
-    else:
-        try:
-            connection = connection_create(
-                workspace=request.membership.workspace,
-                provider=provider,
-                name=result.name,
-                settings=result.settings,
-                credentials=result.credentials,
-                scopes=result.scopes,
-                token_expires_at=result.token_expires_at,
-                actor=request.user,
-            )
-        except ValidationError as error:
-            message = "; ".join(m for ms in error.message_dict.values() for m in ms)
-            return _oauth_failed(request, pending, f"Nothing was saved: {message}", "")
-        messages.success(request, f"Connection “{connection.name}” saved. Now test it.")
-    return redirect(setup_url(connection.workspace_id, connection.pk, "test"))
-
-
-def _oauth_failed(request, pending: dict | None, message: str, provider_error: str):
-    context = {
-        "message": message,
-        "provider_error": provider_error,
-        "workspace_id": (pending or {}).get("workspace_id"),
-        "connection_id": (pending or {}).get("connection_id"),
-    }
-    return render(request, "integrations/oauth_error.html", context, status=400)

@@ -113,7 +113,7 @@ class FlowForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.workspace = workspace
         self.allow_preset = allow_preset
-        connections = Connection.objects.filter(workspace=workspace).order_by("name")
+        connections = Connection.objects.finished().filter(workspace=workspace).order_by("name")
         self.fields["source_connection"].queryset = connections
         self.fields["target_connection"].queryset = connections
         self.mappings = list(Mapping.objects.filter(workspace=workspace).order_by("name"))

@@ -441,7 +441,7 @@ class RecipeChoice:
 def recipe_choices(*, workspace: Workspace, key: str = "") -> list[RecipeChoice]:
     """Every template (or the one with `key`) with the platforms it works for and which of
     the workspace's connections it can use, or why not."""
-    connections = list(Connection.objects.filter(workspace=workspace).order_by("name"))
+    connections = list(Connection.objects.finished().filter(workspace=workspace).order_by("name"))
     highlevel = [c for c in connections if c.provider == HIGHLEVEL]
     stores = [c for c in connections if c.provider != HIGHLEVEL]
     every = platforms()

@@ -3,6 +3,7 @@ OAuth and the Ecwid sandbox by token, tests both, and sends GET and POST /contac
 explorer. Screenshots of every step go to test-artifacts/screenshots/."""
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from accounts.models import Role
@@ -71,10 +72,15 @@ def test_highlevel_by_oauth_then_test_then_explorer(signed_in, screenshot):
     page.get_by_role("button", name="Allow").click()
 
     expect(page.get_by_role("heading", name="Test “CRM sandbox”")).to_be_visible()
-    expect(page.get_by_text("Connection “CRM sandbox” saved. Now test it.")).to_be_visible()
+    # Signed in, not saved: that comes at the end.
+    signed_in_message = "Signed in to HighLevel. Test the connection, then save it."
+    expect(page.get_by_text(signed_in_message)).to_be_visible()
+    badge = page.locator("#connection-status")
+    expect(badge).to_have_text("Not tested yet")
     page.get_by_role("button", name="Test connection").click()
     expect(page.get_by_text("Connection works")).to_be_visible()
-    expect(page.locator("#test-result")).to_contain_text("contacts.write")
+    expect(page.locator("#test-panel")).to_contain_text("contacts.write")
+    expect(badge).to_have_text("Connected")  # the header follows the test
     no_sideways_scroll(page)
     screenshot("wizard-05-test-ok")
 
@@ -84,8 +90,12 @@ def test_highlevel_by_oauth_then_test_then_explorer(signed_in, screenshot):
     expect(page.get_by_text("No flows use this connection yet.")).to_be_visible()
     screenshot("wizard-06-connection-detail")
     connection = Connection.objects.get(name="CRM sandbox")
-    assert connection.status == Connection.Status.CONNECTED
-    assert connection.scopes == ["contacts.readonly", "contacts.write"]
+    assert connection.status == Connection.Status.CONNECTED and not connection.is_draft
+    assert connection.scopes == [
+        "contacts.readonly",
+        "contacts.write",
+        "locations/customFields.readonly",
+    ]
 
     page.get_by_role("link", name="Test requests").click()
     nav = page.get_by_role("navigation", name="Operations")
@@ -115,20 +125,42 @@ def test_ecwid_by_token_with_use_sandbox_then_test(signed_in, screenshot):
     page.get_by_role("link", name="Use sandbox").click()
     expect(page.get_by_text("Filled in from the running sandbox")).to_be_visible()
     screenshot("wizard-11-ecwid-credentials")
-    page.get_by_role("button", name="Save connection and continue").click()
-    expect(
-        page.get_by_role("heading", name="What may “Ecwid by Lightspeed sandbox” do?")
-    ).to_be_visible()
+    page.get_by_role("button", name="Continue", exact=True).click()
+    access = page.get_by_role("heading", name="What may “Ecwid by Lightspeed sandbox” do?")
+    expect(access).to_be_visible()
+    expect(page.get_by_text("saved", exact=False)).to_have_count(0)  # a draft, said as such
     screenshot("wizard-12-ecwid-access")
+    # Back to the credentials and on again: the draft is resumed, no "name taken".
+    page.get_by_role("link", name="Back", exact=True).click()
+    expect(page.get_by_label("Name")).to_have_value("Ecwid by Lightspeed sandbox")
+    page.get_by_role("button", name="Continue", exact=True).click()
+    expect(access).to_be_visible()
+    # The browser's own Back, then Forward, and a refresh: each shows its step.
+    page.go_back()
+    expect(page.get_by_label("Name")).to_be_visible()
+    page.go_forward()
+    expect(access).to_be_visible()
+    page.reload()
+    expect(access).to_be_visible()
     page.get_by_label("Read and write").check()
     page.get_by_role("button", name="Continue to test").click()
+    expect(page.get_by_role("heading", name="Test “Ecwid by Lightspeed sandbox”")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name="Test “Ecwid by Lightspeed sandbox”")).to_be_visible()
+    assert Connection.objects.get(provider="ecwid").is_draft
     page.get_by_role("button", name="Test connection").click()
     expect(page.get_by_text("Connection works")).to_be_visible()
+    expect(page.locator("#connection-status")).to_have_text("Connected")
     screenshot("wizard-13-ecwid-test-ok")
     page.get_by_role("button", name="Save connection").click()
     expect(page.get_by_text("saved.")).to_be_visible()
     connection = Connection.objects.get(provider="ecwid")
-    assert connection.status == Connection.Status.CONNECTED
+    assert connection.status == Connection.Status.CONNECTED and not connection.is_draft
+    assert Connection.objects.count() == 1
+    # The sandbox's own test values, shown again on request.
+    page.get_by_role("link", name="Show sandbox credentials").click()
+    expect(page.locator("#sandbox-credentials")).to_contain_text("secret_")
+    screenshot("wizard-15-ecwid-sandbox-credentials")
     page.get_by_role("link", name="Test requests").click()
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_role("region", name="Result")).to_contain_text("200 OK")
@@ -158,3 +190,75 @@ def test_wizard_fits_a_phone(signed_in, screenshot):
     expect(page.get_by_role("heading", name="Connect HighLevel")).to_be_visible()
     no_sideways_scroll(page)
     screenshot("wizard-10-phone")
+
+
+def test_a_failed_test_leads_to_fix_and_test_again(signed_in, sandboxes, screenshot):
+    page = signed_in
+    described = requests.get(f"{sandboxes}/ecwid/_describe", timeout=10).json()
+    page.get_by_role("link", name="Add your first connection").click()
+    page.get_by_role("link", name="Ecwid").click()
+    page.get_by_role("link", name="Use sandbox").click()
+    expect(page.get_by_text("Filled in from the running sandbox")).to_be_visible()
+    page.get_by_label("Secret token").fill("public_abc")
+    page.get_by_role("button", name="Continue", exact=True).click()
+    expect(page.get_by_text("a public token cannot read customers")).to_be_visible()
+    screenshot("wizard-16-ecwid-public-token-refused")
+    page.get_by_label("Secret token").fill("secret_notTheRightOne")
+    page.get_by_role("button", name="Continue", exact=True).click()
+    page.get_by_role("button", name="Continue to test").click()
+    page.get_by_role("button", name="Test connection").click()
+    expect(page.get_by_text("Bad credentials")).to_be_visible()
+    fix = page.get_by_role("link", name="Fix and test again")
+    expect(fix).to_have_class("button primary")
+    expect(page.get_by_role("button", name="Save anyway")).to_have_class("link")
+    expect(page.locator("#connection-status")).to_have_text("Needs reconnecting")
+    no_sideways_scroll(page)
+    screenshot("wizard-17-ecwid-test-failed")
+    fix.click()
+    expect(page.get_by_label("Name")).to_have_value("Ecwid by Lightspeed sandbox")
+    page.get_by_label("Secret token").fill(described["secret_token"])
+    page.get_by_role("button", name="Continue", exact=True).click()
+    expect(page.get_by_role("heading", name="Test “Ecwid by Lightspeed sandbox”")).to_be_visible()
+    page.get_by_role("button", name="Test connection").click()
+    expect(page.get_by_text("Connection works")).to_be_visible()
+    expect(page.locator("#connection-status")).to_have_text("Connected")
+    page.get_by_role("button", name="Save connection").click()
+    expect(page.get_by_text("saved.")).to_be_visible()
+    assert Connection.objects.get().status == Connection.Status.CONNECTED
+
+
+def test_an_abandoned_setup_is_a_draft_to_finish_later(signed_in, screenshot):
+    page = signed_in
+    page.get_by_role("link", name="Add your first connection").click()
+    page.get_by_role("link", name="Ecwid").click()
+    page.get_by_role("link", name="Use sandbox").click()
+    expect(page.get_by_text("Filled in from the running sandbox")).to_be_visible()
+    page.get_by_role("button", name="Continue", exact=True).click()
+    access = page.get_by_role("heading", name="What may “Ecwid by Lightspeed sandbox” do?")
+    expect(access).to_be_visible()
+    # Walk away: the connection list has nothing half-made in it.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Connections").click()
+    expect(page.get_by_text("No connections yet")).to_be_visible()
+    page.get_by_role("link", name="Add your first connection").click()
+    expect(page.get_by_role("heading", name="Unfinished setups")).to_be_visible()
+    screenshot("wizard-18-unfinished-setups")
+    page.get_by_role("link", name="Draft — finish setup").click()
+    expect(access).to_be_visible()
+
+
+def test_cin7_webhook_authentication_shows_the_fields_of_the_chosen_way(signed_in, screenshot):
+    page = signed_in
+    page.goto(page.url.replace("/connections/", "/connections/new/?provider=cin7"))
+    user_name = page.get_by_label("Webhook user name")
+    header = page.get_by_label("Webhook header name")
+    expect(page.get_by_label("Bearer token", exact=False)).to_be_checked()
+    expect(user_name).to_be_hidden()
+    expect(header).to_be_hidden()
+    page.get_by_label("Basic", exact=False).check()
+    expect(user_name).to_be_visible()
+    expect(header).to_be_hidden()
+    page.get_by_label("Custom header", exact=False).check()
+    expect(header).to_be_visible()
+    expect(user_name).to_be_hidden()
+    no_sideways_scroll(page)
+    screenshot("wizard-19-cin7-webhook-auth")

@@ -168,7 +168,7 @@ def connect_by_token(page, system: str) -> Connection:
     page.get_by_role("link", name=system).click()
     page.get_by_role("link", name="Use sandbox").click()
     expect(page.get_by_text("Filled in from the running sandbox")).to_be_visible()
-    page.get_by_role("button", name="Save connection and continue").click()
+    page.get_by_role("button", name="Continue", exact=True).click()
     page.get_by_label("Read and write").check()
     page.get_by_role("button", name="Continue to test").click()
     page.get_by_role("button", name="Test connection").click()

@@ -150,13 +150,17 @@ def test_edit_with_empty_secret_records_no_credential_change(owner_client, owner
 def test_edit_with_a_new_secret_audits_its_name_never_its_value(owner_client, connection):
     owner_client.post(
         _url("connection-edit", connection),
-        {"name": connection.name, "setting_store_id": "1003", "credential_secret_token": "s_new1"},
+        {
+            "name": connection.name,
+            "setting_store_id": "1003",
+            "credential_secret_token": "secret_new1",
+        },
     )
     audit = ConnectionAudit.objects.get(connection=connection, action="updated")
     assert audit.changes == {"credentials": ["secret_token"]}
-    assert "s_new1" not in str(audit.changes)
+    assert "secret_new1" not in str(audit.changes)
     body = owner_client.get(_url("connection-detail", connection)).content.decode()
-    assert "secret_token (values hidden)" in body and "s_new1" not in body
+    assert "secret_token (values hidden)" in body and "secret_new1" not in body
 
 
 def test_toggle_disables_then_enables(owner_client, connection):
@@ -225,6 +229,7 @@ def test_create_disable_and_enable_are_audited(editor_client, editor, workspace)
         {"name": "Shop", "setting_store_id": "1003", "credential_secret_token": "secret_1234"},
     )
     connection = Connection.objects.get(name="Shop")
+    editor_client.post(_url("connection-finish", connection))  # the wizard's Save step
     editor_client.post(_url("connection-toggle", connection))
     editor_client.post(_url("connection-toggle", connection))
     actions = list(
@@ -298,10 +303,14 @@ def test_access_step_records_highlevel_scopes_for_a_token(owner_client, workspac
     )
     owner_client.post(_url("connection-access", connection), {"access": "read"})
     connection.refresh_from_db()
-    assert connection.scopes == ["contacts.readonly"]
+    assert connection.scopes == ["contacts.readonly", "locations/customFields.readonly"]
     owner_client.post(_url("connection-access", connection), {"access": "read_write"})
     connection.refresh_from_db()
-    assert connection.scopes == ["contacts.readonly", "contacts.write"]
+    assert connection.scopes == [
+        "contacts.readonly",
+        "contacts.write",
+        "locations/customFields.readonly",
+    ]
 
 
 def test_access_step_rejects_an_unknown_level(owner_client, connection):
@@ -327,7 +336,9 @@ def test_credentials_step_over_htmx_swaps_to_the_access_step(editor_client, work
     )
     body = response.content.decode()
     assert response.status_code == 200 and "<html" not in body
-    assert "Connection “Shop” saved." in body and "Saved (hidden)" in body
+    # Nothing is called saved before the Save step: the credentials are in a draft.
+    assert "saved" not in body.lower().replace("save it", "")
+    assert "Kept in the draft (hidden)" in body and "becomes a connection when you save it" in body
     assert "Read only" in body and "Read and write" in body
     assert "secret_1234" not in body
 
@@ -376,12 +387,12 @@ def test_names_may_hold_spaces_where_keys_may_not(editor_client, workspace):
             "setting_tax_rule": "Tax Exempt",
             "setting_price_tier": "Tier 1",
             "credential_account_id": "43a8f0f3 8667",
-            "credential_application_key": "key",
+            "credential_application_key": "0b6e4f1a-8c2d-4e3f-9a5b-7c1d2e3f4a5b",
         },
     )
     errors = response.context["form"].errors
     assert list(errors) == ["credential_account_id"]
-    assert "spaces or a line break" in errors["credential_account_id"][0]
+    assert "Account ID as a GUID" in errors["credential_account_id"][0]
 
 
 def test_edit_form_masks_saved_secrets(owner_client, connection):

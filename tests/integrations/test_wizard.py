@@ -71,11 +71,21 @@ def setup_url(connection, step="test") -> str:
 
 
 def connect_by_oauth(client, workspace, described, access="read_write") -> Connection:
+    """The OAuth round trip: it leaves a draft at the test step (saved only at the end)."""
     authorize_url = start_oauth(client, workspace, described, access)
     back = consent(authorize_url, described["location_id"])
     response = client.get(back["path"], back["query"])
     connection = Connection.objects.get(workspace=workspace, name="HL sandbox")
     assert response.url == setup_url(connection)
+    return connection
+
+
+def save(client, connection) -> Connection:
+    """The wizard's last step: the draft becomes a connection."""
+    url = reverse("integrations:connection-finish", args=[connection.workspace_id, connection.pk])
+    assert client.post(url).status_code == 302
+    connection.refresh_from_db()
+    assert not connection.is_draft
     return connection
 
 
@@ -97,7 +107,7 @@ def test_oauth_start_sends_the_browser_to_the_sandbox_with_state_and_scopes(
     assert url.startswith(described["authorize_url"])
     query = parse_qs(urlsplit(url).query)
     assert query["client_id"] == [described["client_id"]]
-    assert query["scope"] == ["contacts.readonly"]
+    assert query["scope"] == ["contacts.readonly locations/customFields.readonly"]
     assert query["redirect_uri"] == ["http://testserver/oauth/highlevel/callback/"]
     assert query["state"][0] == owner_client.session["oauth_flow"]["state"]
     assert described["client_secret"] not in str(dict(owner_client.session))
@@ -131,13 +141,20 @@ def test_oauth_round_trip_creates_a_connected_oauth_connection(
     assert credentials["client_id"] == described["client_id"]
     assert credentials["client_secret"] == described["client_secret"]
     assert credentials["access_token"] and credentials["refresh_token"]
-    assert connection.scopes == ["contacts.readonly", "contacts.write"]
+    assert connection.scopes == [
+        "contacts.readonly",
+        "contacts.write",
+        "locations/customFields.readonly",
+    ]
     assert connection.settings["location_id"] == described["location_id"]
     assert connection.settings["base_url"] == described["base_url"]
     # The sandbox's webhook keys come along, so the events it signs verify for this app.
     assert connection.settings["webhook_public_key"] == described["webhook_public_key"]
     assert connection.settings["webhook_rsa_public_key"] == described["webhook_rsa_public_key"]
     assert connection.token_expires_at is not None and connection.token_refreshed_at is not None
+    # A draft until the Save step, where its history starts.
+    assert connection.is_draft and not ConnectionAudit.objects.exists()
+    save(owner_client, connection)
     audit = ConnectionAudit.objects.get(connection=connection)
     assert audit.action == "created" and audit.actor == owner
     assert credentials["refresh_token"] not in str(audit.changes)
@@ -250,14 +267,16 @@ def test_callback_checks_the_user_may_still_edit_the_workspace(
 
 
 def test_reconnect_keeps_the_connection_and_replaces_its_tokens(owner_client, workspace, described):
-    connection = connect_by_oauth(owner_client, workspace, described)
+    connection = save(owner_client, connect_by_oauth(owner_client, workspace, described))
     old = connection.get_credentials()
     Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.NEEDS_RECONNECT)
     response = owner_client.post(
         reverse("integrations:connection-reconnect", args=[workspace.pk, connection.pk])
     )
     assert response.url.startswith(described["authorize_url"])
-    assert parse_qs(urlsplit(response.url).query)["scope"] == ["contacts.readonly contacts.write"]
+    # The level's scopes, which now include the custom-field read scope.
+    asked = parse_qs(urlsplit(response.url).query)["scope"]
+    assert asked == ["contacts.readonly contacts.write locations/customFields.readonly"]
     back = consent(response.url, described["location_id"])
     assert owner_client.get(back["path"], back["query"]).url == setup_url(connection)
     assert Connection.objects.count() == 1
@@ -400,3 +419,17 @@ def test_use_sandbox_is_not_offered_when_sandboxes_are_off(owner_client, workspa
     assert "Use sandbox" not in body
     body = owner_client.get(new_url(workspace, provider="highlevel", sandbox=1)).content.decode()
     assert "not enabled here" in body
+
+
+def test_back_from_the_test_step_of_an_oauth_draft(owner_client, workspace, described):
+    """Its tokens come from HighLevel: the credentials step offers the name and a new
+    sign-in, and sending it goes straight back to the test (no "name taken")."""
+    connection = connect_by_oauth(owner_client, workspace, described)
+    test_page = owner_client.get(setup_url(connection)).content.decode()
+    assert f'href="{setup_url(connection, "credentials")}"' in test_page  # Back
+    page = owner_client.get(setup_url(connection, "credentials")).content.decode()
+    assert 'value="HL sandbox"' in page and "Sign in to HighLevel again" in page
+    assert "Client secret" not in page and described["client_secret"] not in page
+    response = owner_client.post(setup_url(connection, "credentials"), {"name": "HL sandbox"})
+    assert response.url == setup_url(connection, "test")
+    assert Connection.objects.count() == 1 and Connection.objects.get().is_draft

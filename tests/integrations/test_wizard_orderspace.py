@@ -15,7 +15,7 @@ from integrations.providers.registry import get_provider
 from sandboxes.kit.server import SandboxOptions, start_in_thread, stop
 from sandboxes.orderspace import OrderspaceSandbox
 from tests.integrations.providers.orderspace.consent import consent
-from tests.integrations.test_wizard import new_url, setup_url
+from tests.integrations.test_wizard import new_url, save, setup_url
 
 TIMEOUT = 10
 CALLBACK = "http://testserver/oauth/orderspace/callback/"
@@ -115,6 +115,8 @@ def test_oauth_round_trip_creates_a_code_grant_connection(
     assert connection.settings["base_url"] == described["base_url"]
     assert connection.settings["authorize_url"] == described["authorize_url"]
     assert connection.token_expires_at is not None
+    assert connection.is_draft and not ConnectionAudit.objects.exists()
+    save(owner_client, connection)
     audit = ConnectionAudit.objects.get(connection=connection)
     assert audit.action == "created" and audit.actor == owner
     assert credentials["refresh_token"] not in str(audit.changes)
@@ -210,7 +212,7 @@ def test_a_code_orderspace_no_longer_accepts_is_explained(owner_client, workspac
 
 
 def test_reconnect_keeps_the_connection_and_replaces_its_tokens(owner_client, workspace, described):
-    connection = connect_by_oauth(owner_client, workspace, described)
+    connection = save(owner_client, connect_by_oauth(owner_client, workspace, described))
     old = connection.get_credentials()
     Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.NEEDS_RECONNECT)
 

@@ -26,12 +26,18 @@ PROVIDER = Provider(
     auth_kind="api_key",
     where_to_find="Integrations → API → Cin7 Core API: Account ID and Application Key.",
     credential_fields=(
-        CredentialField("account_id", "Account ID", secret=False),
-        CredentialField("application_key", "Application key"),
+        CredentialField(
+            "account_id",
+            "Account ID",
+            "A GUID (8-4-4-4-12 characters), under Integrations → API → Cin7 Core API.",
+            secret=False,
+        ),
+        CredentialField("application_key", "Application key", "A GUID, on the same page."),
         CredentialField(
             "webhook_secret",
             "Webhook secret",
-            "A long random value Cin7 sends with each webhook (as a Bearer token by default).",
+            "Only needed to receive webhooks: a long random value Cin7 sends with each one, "
+            "as the Bearer token, the Basic password or the custom header's value.",
             required=False,
         ),
     ),
@@ -39,8 +45,9 @@ PROVIDER = Provider(
         CredentialField(
             "currency",
             "Currency for new customers",
-            "Cin7 requires one on every new customer. Your base currency is under Settings → "
-            "General Settings (e.g. USD); testing the connection suggests it.",
+            "Cin7 requires one on every new customer: the three-letter code of your base "
+            "currency, under Settings → General Settings (e.g. USD); testing the connection "
+            "suggests it.",
             secret=False,
             required=False,
         ),
@@ -89,20 +96,20 @@ PROVIDER = Provider(
         CredentialField(
             "webhook_auth",
             "Webhook authentication",
-            "bearer (default), basic or header: how Cin7 authenticates its webhooks to us.",
+            "How Cin7 proves a webhook comes from it: one of the three ways Cin7 offers.",
             secret=False,
             required=False,
         ),
         CredentialField(
             "webhook_username",
-            "Webhook user name (basic)",
+            "Webhook user name",
             "Default: contactbridge.",
             secret=False,
             required=False,
         ),
         CredentialField(
             "webhook_header",
-            "Webhook header name (header)",
+            "Webhook header name",
             "Default: X-ContactBridge-Token.",
             secret=False,
             required=False,

@@ -23,7 +23,11 @@ PROVIDER = Provider(
         "(secret_…) and, to verify webhooks, the app's client_secret."
     ),
     credential_fields=(
-        CredentialField("secret_token", "Secret token", "secret_… (not the public_… token)"),
+        CredentialField(
+            "secret_token",
+            "Secret token",
+            "secret_… (the public_… token cannot read customers).",
+        ),
         CredentialField(
             "client_secret",
             "App client secret",
@@ -33,7 +37,10 @@ PROVIDER = Provider(
     ),
     setting_fields=(
         CredentialField(
-            "store_id", "Store ID", "The number shown in the Ecwid admin.", secret=False
+            "store_id",
+            "Store ID",
+            "A number, e.g. 1003: Ecwid's Control Panel → Settings → General.",
+            secret=False,
         ),
     ),
     docs_url="https://docs.ecwid.com/api-reference",

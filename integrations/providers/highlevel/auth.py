@@ -30,6 +30,8 @@ DEFAULT_BASE_URL = "https://services.leadconnectorhq.com"
 DEFAULT_AUTHORIZE_URL = "https://marketplace.gohighlevel.com/oauth/chooselocation"
 READ_SCOPE = "contacts.readonly"
 WRITE_SCOPE = "contacts.write"
+# GET /locations/{id}/customFields (the mapping editor's custom fields) needs its own scope.
+CUSTOM_FIELDS_SCOPE = "locations/customFields.readonly"
 # Refresh a little before expiry, as HighLevel's own SDK does, so no request carries a token
 # that expires in flight.
 REFRESH_MARGIN = timedelta(seconds=60)

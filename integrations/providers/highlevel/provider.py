@@ -37,6 +37,7 @@ PROVIDER = Provider(
         authorization_url=auth.authorization_url,
         exchange_code=auth.exchange_code,
         credentials_from_grant=auth.credentials_from_grant,
+        words={"app_scopes_help": "Marketplace → My Apps → your app → Auth → Scopes"},
     ),
     refresh_token=auth.refresh_access_token,
     verify_webhook=webhooks.verify,
@@ -45,7 +46,9 @@ PROVIDER = Provider(
         ObjectType.TASK: TaskAdapter,
         ObjectType.NOTE: NoteAdapter,
     },
-    scopes=("contacts.readonly", "contacts.write"),
+    # Asked for by default: the read level gets the two read scopes, read + write all three.
+    # Custom fields need their own scope (integrations/scopes.py says what each one is for).
+    scopes=(auth.READ_SCOPE, auth.WRITE_SCOPE, auth.CUSTOM_FIELDS_SCOPE),
     capabilities=Capabilities(
         change_detection=ChangeDetection.UPDATED_SINCE,
         incremental_filter="dateUpdated range filter of POST /contacts/search",

@@ -43,6 +43,7 @@ PROVIDER = Provider(
             "How this Orderspace site is shown here (the API does not tell).",
             secret=False,
             required=False,
+            free_text=True,  # a name such as "Acme Wholesale"
         ),
     ),
     docs_url="https://apidocs.orderspace.com/",

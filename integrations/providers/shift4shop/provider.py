@@ -38,14 +38,16 @@ PROVIDER = Provider(
         CredentialField(
             "store_timezone",
             "Store time zone",
-            "The clock the store reports change times in (default America/New_York).",
+            "The clock the store reports change times in, as a name such as America/Chicago "
+            "(default America/New_York).",
             secret=False,
             required=False,
         ),
         CredentialField(
             "requests_per_second",
             "Requests per second",
-            "Shift4Shop publishes no rate limit; ContactBridge sends at most 2/s by default.",
+            "A number, e.g. 2. Shift4Shop publishes no rate limit; ContactBridge sends at "
+            "most 2/s by default.",
             secret=False,
             required=False,
         ),
