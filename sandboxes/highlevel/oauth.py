@@ -17,30 +17,26 @@ from sandboxes.highlevel.host import Sandbox
 from sandboxes.highlevel.records import iso
 from sandboxes.highlevel.tokens import RefreshError
 from sandboxes.highlevel.validation import Checks
-from sandboxes.kit.web import (
-    HTTPError,
-    Request,
-    Response,
-    html_response,
-    json_response,
-    redirect,
-)
+from sandboxes.kit import look
+from sandboxes.kit.web import HTTPError, Request, Response, json_response, redirect
 
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>
-body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;color:#1f2937}}
-.card{{border:1px solid #d1d5db;border-radius:8px;padding:1.5rem}}
-label{{display:block;margin:.5rem 0}} button{{margin-right:.5rem;padding:.5rem 1rem}}
-li{{font-family:monospace}}
-</style></head>
-<body><div class="card"><p><small>HighLevel sandbox</small></p><h1>{title}</h1>
-{content}</div></body></html>"""
 FLOW_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "user_type")
+# What the consent page says each scope allows (our words; HighLevel's Scopes page lists the
+# endpoints each opens). The page grants exactly the scopes asked for; app.py's routes say
+# which requests each one allows.
+SCOPE_WORDS = {
+    "contacts.readonly": "View contacts, with their tasks, notes, tags and appointments",
+    "contacts.write": "Edit contacts, with their tasks, notes, tags and followers",
+    "locations/customFields.readonly": "View the sub-account's custom fields",
+    "locations/customFields.write": "Edit the sub-account's custom fields",
+    "users.readonly": "View the sub-account's users",
+    "oauth.readonly": "View the locations the app is installed on",
+    "oauth.write": "Create location tokens from an agency token",
+}
 
 
 def _page(title: str, content: str, status: int = 200) -> Response:
-    return html_response(PAGE.format(title=escape(title), content=content), status)
+    return look.page("HighLevel", title, content, status)
 
 
 def _hidden(params: dict) -> str:
@@ -49,6 +45,11 @@ def _hidden(params: dict) -> str:
         for key in FLOW_PARAMS
         if params.get(key)
     )
+
+
+def _scope_item(scope: str) -> str:
+    words = SCOPE_WORDS.get(scope, "A scope this sandbox does not know: it opens nothing")
+    return f"<li>{escape(scope)}<br><small>{escape(words)}</small></li>"
 
 
 def _with_query(url: str, params: dict) -> str:
@@ -77,7 +78,8 @@ def choose_location(app: Sandbox, request: Request) -> Response:
     location_id = params.get("location_id")
     if location_id not in app.data.locations:
         options = "".join(
-            '<label><input type="radio" name="location_id" value="{id}"{checked}> {name} '
+            '<label class="choice"><input type="radio" name="location_id" value="{id}"{checked}> '
+            "{name} "
             "<small>({id})</small></label>".format(
                 id=escape(loc["id"]), name=escape(loc["name"]), checked=" checked" if i == 0 else ""
             )
@@ -85,7 +87,8 @@ def choose_location(app: Sandbox, request: Request) -> Response:
         )
         form = (
             '<form method="post"><p>Choose the sub-account to connect.</p>'
-            f'{options}{_hidden(params)}<button type="submit">Continue</button></form>'
+            f'{options}{_hidden(params)}<div class="actions">'
+            '<button type="submit" class="primary">Continue</button></div></form>'
         )
         return _page("Choose a location", form)
     decision = params.get("decision")
@@ -103,15 +106,16 @@ def choose_location(app: Sandbox, request: Request) -> Response:
         )
     scopes = (params.get("scope") or "").split()
     if decision != "approve":
-        items = "".join(f"<li>{escape(scope)}</li>" for scope in scopes) or "<li>(no scopes)</li>"
+        items = "".join(_scope_item(scope) for scope in scopes) or "<li>(no scopes)</li>"
         location = app.data.locations[location_id]
         content = (
             f"<p>The app <strong>{escape(creds['client_id'])}</strong> asks for access to "
-            f"<strong>{escape(location['name'])}</strong>:</p><ul>{items}</ul>"
+            f'<strong>{escape(location["name"])}</strong>:</p><ul class="scopes">{items}</ul>'
             f'<form method="post">{_hidden(params)}'
             f'<input type="hidden" name="location_id" value="{escape(location_id)}">'
-            '<button type="submit" name="decision" value="approve">Allow</button>'
-            '<button type="submit" name="decision" value="deny">Deny</button></form>'
+            '<div class="actions"><button type="submit" class="primary" name="decision" '
+            'value="approve">Allow</button>'
+            '<button type="submit" name="decision" value="deny">Deny</button></div></form>'
         )
         return _page("Allow access?", content)
     grant = {

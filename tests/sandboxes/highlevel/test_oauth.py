@@ -37,7 +37,7 @@ def _authorize(
     consent = requests.post(url, data=form, timeout=TIMEOUT)
     assert consent.status_code == 200
     for scope_name in scope.split():
-        assert f"<li>{scope_name}</li>" in consent.text
+        assert f"<li>{scope_name}<br><small>" in consent.text
     final = requests.post(
         url,
         data={**_hidden_fields(consent.text), "decision": decision},
@@ -71,6 +71,39 @@ def test_the_code_flow_end_to_end(creds, control):
     api = Api(creds["base_url"], token["access_token"])
     assert api.get("/contacts/", params={"locationId": creds["location_id"]}).status_code == 200
     assert control.stats()["tokens_issued"] == 1
+
+
+def test_the_consent_page_explains_each_scope_and_grants_exactly_those(creds):
+    scope = "contacts.readonly locations/customFields.readonly"
+    params = {
+        "response_type": "code",
+        "client_id": creds["client_id"],
+        "redirect_uri": REDIRECT,
+        "scope": scope + " made.up",
+        "location_id": creds["location_id"],
+    }
+    page = requests.get(creds["authorize_url"], params=params, timeout=TIMEOUT).text
+    assert "<li>locations/customFields.readonly<br><small>View the sub-account&#x27;s custom" in (
+        page
+    )
+    assert "<li>contacts.readonly<br><small>View contacts, with their tasks" in page
+    assert "<li>made.up<br><small>A scope this sandbox does not know" in page
+
+    code = _authorize(creds, scope=scope)["code"]
+    token = _token(creds, grant_type="authorization_code", code=code).json()
+    assert token["scope"] == scope
+    api = Api(creds["base_url"], token["access_token"])
+    fields = api.get(f"/locations/{creds['location_id']}/customFields")
+    assert fields.status_code == 200 and fields.json()["customFields"]
+
+
+def test_custom_fields_are_refused_to_a_token_granted_contacts_scopes_only(creds):
+    code = _authorize(creds)["code"]  # contacts.readonly contacts.write
+    token = _token(creds, grant_type="authorization_code", code=code).json()
+    api = Api(creds["base_url"], token["access_token"])
+    fields = api.get(f"/locations/{creds['location_id']}/customFields")
+    assert fields.status_code == 401
+    assert fields.json()["message"] == "The token is not authorized for this scope."
 
 
 def test_the_v2_path_and_the_second_location(creds):
