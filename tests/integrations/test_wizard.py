@@ -166,6 +166,8 @@ def test_then_test_connection_shows_location_scopes_and_latency(owner_client, wo
     connection = connect_by_oauth(owner_client, workspace, described)
     page = owner_client.get(setup_url(connection)).content.decode()
     assert "Test connection" in page
+    # Untested: the test starts as the step opens (no extra click), the button stays.
+    assert page.count('hx-trigger="submit, load"') == 1
     response = owner_client.post(
         reverse("integrations:connection-test", args=[workspace.pk, connection.pk]),
         {"wizard": "1"},
@@ -173,6 +175,7 @@ def test_then_test_connection_shows_location_scopes_and_latency(owner_client, wo
     )
     body = response.content.decode()
     assert "Connection works" in body, body
+    assert 'hx-trigger="submit, load"' not in body  # "Test again" waits for a click
     assert described["location_id"] in body
     assert "contacts.readonly" in body and "contacts.write" in body
     assert " ms</dd>" in body and "Save connection" in body
