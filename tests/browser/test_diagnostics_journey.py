@@ -201,7 +201,7 @@ def test_a_faulty_run_is_explained_on_diagnostics_and_replaying_fixes_it(
     expect(page.locator("#latency .chart svg")).to_have_count(1)
     expect(page.locator("#errors .chart svg")).to_have_count(1)
     expect(page.locator("#latency svg")).to_contain_text("API latency per hour, last 24h")
-    expect(page.locator("#errors svg")).to_contain_text("validation")
+    expect(page.locator("#errors svg")).to_contain_text("Validation error 30")
     expect(page.locator("#latency svg")).not_to_contain_text("No data yet")
     expect(page.locator("#errors svg")).not_to_contain_text("No data yet")
     validation = page.locator("#errors dl.facts dt", has_text="Validation").locator("+ dd")
