@@ -70,7 +70,9 @@ def mapping_check(*, mapping: Mapping, fresh: bool = False) -> list[dict]:
         problems += [_problem_dict(p, "drift") for p in drift]
     if not problems:
         problems += [_problem_dict(p, "spec") for p in engine.validate_spec(spec, options=options)]
-    problems += _tests_run(mapping, spec, options) if not problems else []
+    # The tests run on every check, problems or not: a test result on the page is always
+    # this version's (drift in one field does not stop the rest of the mapping running).
+    problems += _tests_run(mapping, spec, options, explained=bool(problems))
     mapping.problems = problems
     mapping.checked_at = timezone.now()
     mapping.save(update_fields=["problems", "checked_at", "updated_at"])
@@ -101,29 +103,38 @@ def mapping_ready_for_live(*, mapping: Mapping) -> list[str]:
     ]
 
 
-def _tests_run(mapping: Mapping, spec: dict, options: dict) -> list[dict]:
+def _tests_run(mapping: Mapping, spec: dict, options: dict, *, explained: bool) -> list[dict]:
+    """Run every mapping test against this spec. A spec that cannot compile runs none: they
+    are all marked "not run" (no time), never left showing an older version's result, and
+    unless the problems already found say why (`explained`), one more problem does."""
     tests = list(mapping.tests.all())
     if not tests:
         return []
-    compiled = engine.compile_mapping(spec, options=options)
-    now = timezone.now()
     problems = []
+    try:
+        compiled = engine.compile_mapping(spec, options=options)
+    except engine.SpecError as error:
+        compiled = None
+        if not explained:
+            reasons = "; ".join(p.reason for p in error.problems)
+            problems.append(_test_problem(f"The mapping tests cannot run: {reasons}."))
+    now = timezone.now()
     for test in tests:
+        if compiled is None:
+            test.passed, test.differences, test.last_run_at = None, [], None
+            continue
         result = compiled.apply(test.source_record, current=test.current_record)
         test.differences = _differences(test.expected_payload, result)
         test.passed = not test.differences
         test.last_run_at = now
         if not test.passed:
-            problems.append(
-                {
-                    "rule": "",
-                    "field": "",
-                    "reason": f"Mapping test “{test.name}” fails.",
-                    "kind": "test",
-                }
-            )
+            problems.append(_test_problem(f"Mapping test “{test.name}” fails."))
     MappingTest.objects.bulk_update(tests, ["differences", "passed", "last_run_at"])
     return problems
+
+
+def _test_problem(reason: str) -> dict:
+    return {"rule": "", "field": "", "reason": reason, "kind": "test"}
 
 
 def _differences(expected: dict, result: engine.Result) -> list[dict]:

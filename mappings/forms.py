@@ -14,9 +14,10 @@ from django import forms
 
 from integrations import jsonsafe
 from integrations.models import Connection
-from integrations.providers.registry import provider_choices
+from integrations.providers.registry import get_provider, provider_choices
 from mappings import engine
 from mappings.models import Mapping
+from mappings.selectors import connections_for_mappings, new_mapping_start
 
 WRITE_MODES = [
     ("overwrite", "Always overwrite"),
@@ -24,6 +25,13 @@ WRITE_MODES = [
     ("if_empty", "Only if the target is empty"),
     ("append", "Append (tags, notes)"),
 ]
+# How the rules table says it, in a few words.
+WRITE_MODE_WORDS = {
+    "overwrite": "overwrites",
+    "create_only": "only when creating",
+    "if_empty": "only if empty",
+    "append": "appends",
+}
 SOURCE_KINDS = [("field", "A field"), ("constant", "A fixed value"), ("template", "A template")]
 # t-<row>-<arg>: the row is checked by row_index, so a mangled one is reported, not dropped.
 _ROW = re.compile(r"^(t|c|rc)-(.*)-(\w+)$")
@@ -32,6 +40,7 @@ ROW_ERROR = (
     "Row numbers must be whole numbers from 0 to {last}, not “{row}”; reload the page. "
     "(A rule may have at most {rows} transforms and {rows} conditions.)"
 )
+MAX_ID = 10**18  # below the largest 64-bit primary key: a bigger "id" is no sample
 MAX_CONDITION_DEPTH = 32
 MAX_CONDITION_BYTES = 64 * 1024
 
@@ -42,6 +51,13 @@ def transforms_by_name() -> dict[str, dict]:
 
 def operators_by_name() -> dict[str, dict]:
     return {item["name"]: item for item in engine.operator_catalogue()}
+
+
+class ConnectionChoiceField(forms.ModelChoiceField):
+    """A connection named with its system, so a store cannot be mistaken for the CRM."""
+
+    def label_from_instance(self, obj: Connection) -> str:
+        return f"{obj.name} ({get_provider(obj.provider).name})"
 
 
 class MappingNewForm(forms.Form):
@@ -62,31 +78,55 @@ class MappingNewForm(forms.Form):
     import_text = forms.CharField(
         label="Exported mapping (JSON)", required=False, widget=forms.Textarea(attrs={"rows": 6})
     )
-    source_connection = forms.ModelChoiceField(queryset=Connection.objects.none(), required=False)
-    target_connection = forms.ModelChoiceField(queryset=Connection.objects.none(), required=False)
+    source_connection = ConnectionChoiceField(queryset=Connection.objects.none(), required=False)
+    target_connection = ConnectionChoiceField(queryset=Connection.objects.none(), required=False)
 
     def __init__(self, *args, workspace, **kwargs):
+        # Start from the pair of connections the workspace has (a store into HighLevel) and
+        # the preset for it, never from a pair that cannot work (HighLevel -> HighLevel).
+        self.start_from = new_mapping_start(workspace=workspace)
+        kwargs.setdefault(
+            "initial",
+            {
+                "source_provider": self.start_from.source_provider,
+                "target_provider": self.start_from.target_provider,
+                "source_connection": self.start_from.source_connection,
+                "target_connection": self.start_from.target_connection,
+                "start": "preset",
+            },
+        )
         super().__init__(*args, **kwargs)
-        connections = Connection.objects.filter(workspace=workspace)
+        connections = connections_for_mappings(workspace=workspace)
+        self.fields["source_connection"].help_text = "Where previews fetch sample records."
+        self.fields["target_connection"].help_text = "Where custom fields are read from."
         for name in ("source_connection", "target_connection"):
             self.fields[name].queryset = connections
-            self.fields[name].help_text = "Optional: for live previews and custom fields."
+            self.fields[name].empty_label = "— none —"
 
     def clean(self):
         data = super().clean()
         if data.get("start") == "import" and not (data.get("import_text") or "").strip():
             self.add_error("import_text", "Paste the exported mapping JSON to import it.")
+        for side in ("source", "target"):
+            connection, provider = data.get(f"{side}_connection"), data.get(f"{side}_provider")
+            if connection is not None and provider and connection.provider != provider:
+                system = get_provider(connection.provider).name
+                self.add_error(
+                    f"{side}_connection",
+                    f"“{connection.name}” is a connection to {system}: choose {system} as "
+                    f"the {side}, or another connection.",
+                )
         return data
 
 
 class MappingSettingsForm(forms.Form):
     name = forms.CharField(max_length=100)
-    source_connection = forms.ModelChoiceField(queryset=Connection.objects.none(), required=False)
-    target_connection = forms.ModelChoiceField(queryset=Connection.objects.none(), required=False)
+    source_connection = ConnectionChoiceField(queryset=Connection.objects.none(), required=False)
+    target_connection = ConnectionChoiceField(queryset=Connection.objects.none(), required=False)
 
     def __init__(self, *args, mapping: Mapping, **kwargs):
         super().__init__(*args, **kwargs)
-        connections = Connection.objects.filter(workspace=mapping.workspace)
+        connections = connections_for_mappings(workspace=mapping.workspace)
         self.fields["source_connection"].queryset = connections.filter(
             provider=mapping.source_provider
         )

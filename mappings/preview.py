@@ -1,5 +1,6 @@
 """Preview: what a mapping would write for one record, field by field. Writes nothing."""
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,7 +10,6 @@ from mappings.checks import engine_options, full_spec
 from mappings.models import Mapping
 
 
-# --- -----------------------------------------------------------------
 @dataclass
 class PreviewRow:
     field: str
@@ -22,34 +22,52 @@ class PreviewRow:
 
 
 @dataclass
+class PreviewNote:
+    """A problem or a skipped rule, named as the editor names things (label, rule number)."""
+
+    field: str
+    label: str
+    reason: str
+    rule_number: int = 0
+
+
+@dataclass
 class Preview:
     rows: list[PreviewRow] = field(default_factory=list)
     payload: dict = field(default_factory=dict)
-    problems: list[engine.Problem] = field(default_factory=list)
-    skipped_rules: list = field(default_factory=list)
+    problems: list[PreviewNote] = field(default_factory=list)
+    skipped_rules: list[PreviewNote] = field(default_factory=list)
     skipped_reason: str = ""
     error: str = ""  # the spec itself cannot run (drift, invalid)
 
 
-def mapping_preview(*, mapping: Mapping, record: Any, current: Any = None) -> Preview:
+def mapping_preview(
+    *, mapping: Mapping, record: Any, current: Any = None, spec: dict | None = None
+) -> Preview:
+    """`spec`: a spec other than the saved one (the saved one with a rule being edited)."""
+    spec = full_spec(mapping, spec)
     try:
-        compiled = engine.compile_mapping(full_spec(mapping), options=engine_options(mapping))
+        compiled = engine.compile_mapping(spec, options=engine_options(mapping))
     except engine.SpecError as error:
         return Preview(error="; ".join(p.reason for p in error.problems))
     result = compiled.apply(record, current=current)
     labels = field_catalogue(mapping.target_provider, mapping.target_connection).by_path()
     changes = {change.field: change for change in result.changes}
-    rule_of = {rule["target"]: rule["id"] for rule in mapping.rules}
-    number_of = {rule["id"]: index for index, rule in enumerate(mapping.rules, start=1)}
+    rule_of = {rule["target"]: rule["id"] for rule in spec["rules"]}
+    number_of = {rule["id"]: index for index, rule in enumerate(spec["rules"], start=1)}
+
+    def label(path: str) -> str:
+        spec_field = labels.get(path)
+        return spec_field.label if spec_field else path
+
     rows = []
     for path, value in _flatten_payload(result.payload):
-        spec = labels.get(path)
         change = changes.get(path)
         rule_id = change.rule_id if change else rule_of.get(path, "")
         rows.append(
             PreviewRow(
                 field=path,
-                label=spec.label if spec else path,
+                label=label(path),
                 value=value,
                 rule_id=rule_id,
                 old=change.old if change else None,
@@ -60,10 +78,37 @@ def mapping_preview(*, mapping: Mapping, record: Any, current: Any = None) -> Pr
     return Preview(
         rows=rows,
         payload=result.payload,
-        problems=result.problems,
-        skipped_rules=result.skipped_rules,
+        problems=[
+            PreviewNote(p.field, label(p.field), p.reason, number_of.get(p.rule, 0))
+            for p in result.problems
+        ],
+        skipped_rules=[
+            PreviewNote(s.field, label(s.field), s.reason, number_of.get(s.rule_id, 0))
+            for s in result.skipped_rules
+        ],
         skipped_reason=result.skipped_reason,
     )
+
+
+def preview_context(
+    *,
+    mapping: Mapping,
+    record: Any,
+    current: Any = None,
+    spec: dict | None = None,
+    sample=None,
+) -> dict:
+    """What templates/mappings/_preview.html shows for one record: the preview, the record,
+    and the JSON a "save as a mapping test" form carries."""
+    result = mapping_preview(mapping=mapping, record=record, current=current, spec=spec)
+    return {
+        "preview": result,
+        "record": record,
+        "sample": sample,
+        "record_json": json.dumps(record, indent=2, ensure_ascii=False),
+        "current_json": json.dumps(current, indent=2, ensure_ascii=False) if current else "",
+        "payload_json": json.dumps(result.payload, indent=2, ensure_ascii=False),
+    }
 
 
 def _flatten_payload(payload: dict) -> list[tuple[str, Any]]:

@@ -2,6 +2,7 @@
 (`mappings.checks`)."""
 
 import functools
+import itertools
 import json
 import uuid
 from typing import Any
@@ -15,6 +16,7 @@ from integrations import jsonsafe
 from integrations.errors import IntegrationError
 from integrations.models import Connection
 from integrations.providers.base import ObjectType
+from integrations.providers.keys import PROVIDER_NAMES
 from integrations.providers.registry import adapter_for
 from mappings import engine
 from mappings.checks import full_spec, mapping_check
@@ -34,6 +36,9 @@ RULE_TOO_LARGE = "A rule may be at most {limit} as JSON (this one is {size}); sh
 SPEC_TOO_LARGE = "A mapping may be at most {limit} as JSON (this one is {size}); split it."
 TOO_MANY_RULES = f"A mapping may have at most {MAX_RULES} rules; split it into several."
 RECORD_TOO_LARGE = "The {what} may be at most {limit} (it is {size}); trim it."
+SAMPLES_PER_FETCH = 5  # a few different customers to preview with, from one small page
+MAX_SAMPLE_SCAN = 100  # records read at most to find ones not saved as samples yet
+DRAFT_RULE_ID = "editing"  # the id a new rule has while the preview shows it, unsaved
 
 
 # --- creating and saving ------------------------------------------------------------------------
@@ -51,8 +56,9 @@ def _check_connection(connection: Connection | None, workspace: Workspace, provi
     if connection.workspace_id != workspace.pk:
         raise ValidationError({f"{role}_connection": "That connection is not in this workspace."})
     if connection.provider != provider:
+        wanted = PROVIDER_NAMES.get(provider, provider)
         raise ValidationError(
-            {f"{role}_connection": f"Choose a {provider} connection for the {role} side."}
+            {f"{role}_connection": f"Choose a connection to {wanted} for the {role} side."}
         )
 
 
@@ -195,26 +201,40 @@ def mapping_export(*, mapping: Mapping) -> str:
 
 
 # --- rules ---------------------------------------------------------------------------------------
-def rule_save(*, mapping: Mapping, user, rule: dict, rule_id: str | None = None) -> Mapping:
-    """Add a rule (rule_id None) or replace one; a rule that does not validate is refused with
-    the engine's reasons, and nothing is saved."""
+def spec_with_rule(*, mapping: Mapping, rule: dict, rule_id: str | None = None) -> dict:
+    """The mapping's spec with `rule` added (rule_id None, under a new id) or in place of
+    rule `rule_id`; refused with the engine's reasons when it does not validate."""
     size = _json_size(rule)
     if size > MAX_RULE_BYTES:
         raise _size_error(RULE_TOO_LARGE, MAX_RULE_BYTES, size)
     spec = full_spec(mapping)
     rules = spec["rules"]
     if rule_id is None:
-        rule = {**rule, "id": f"r{uuid.uuid4().hex[:8]}"}
-        rules.append(rule)
-        summary = f"Added a rule for {rule.get('target')}"
+        rules.append({**rule, "id": f"r{uuid.uuid4().hex[:8]}"})
     else:
-        index = _rule_index(rules, rule_id)
-        rule = {**rule, "id": rule_id}
-        rules[index] = rule
-        summary = f"Changed the rule for {rule.get('target')}"
+        rules[_rule_index(rules, rule_id)] = {**rule, "id": rule_id}
     problems = engine.validate_spec(spec)
     if problems:
         raise _spec_problems_as_error(problems)
+    return spec
+
+
+def spec_with_draft_rule(*, mapping: Mapping, rule: dict, rule_id: str | None = None) -> dict:
+    """spec_with_rule for the preview of a rule still being edited: a new rule gets a fixed
+    id (DRAFT_RULE_ID), so the preview can point at it."""
+    if rule_id is None:
+        spec = spec_with_rule(mapping=mapping, rule=rule, rule_id=None)
+        spec["rules"][-1]["id"] = DRAFT_RULE_ID
+        return spec
+    return spec_with_rule(mapping=mapping, rule=rule, rule_id=rule_id)
+
+
+def rule_save(*, mapping: Mapping, user, rule: dict, rule_id: str | None = None) -> Mapping:
+    """Add a rule (rule_id None) or replace one; a rule that does not validate is refused with
+    the engine's reasons, and nothing is saved."""
+    spec = spec_with_rule(mapping=mapping, rule=rule, rule_id=rule_id)
+    verb = "Added" if rule_id is None else "Changed"
+    summary = f"{verb} the rule for {rule.get('target')}"
     return mapping_save_spec(mapping=mapping, user=user, spec=spec, summary=summary)
 
 
@@ -298,22 +318,41 @@ def sample_create(*, mapping: Mapping, name: str, record: dict) -> MappingSample
     return MappingSample.objects.create(mapping=mapping, name=name[:100], record=record)
 
 
-def sample_fetch(*, mapping: Mapping) -> MappingSample:
-    """Save the first record of the source connection as a sample (a real API call)."""
+def samples_fetch(*, mapping: Mapping, count: int = SAMPLES_PER_FETCH) -> list[MappingSample]:
+    """Up to `count` records of the source connection saved as samples (real API calls),
+    in the order read, skipping records saved already: fetching again brings the next ones."""
     connection = mapping.source_connection
     if connection is None:
         raise ValidationError("Choose a source connection first, to fetch a record from it.")
-    # The record adapter gives the same normalised record the sync engine maps; one small
-    # page is all a sample needs.
-    adapter = adapter_for(connection, ObjectType.CONTACT, page_size=1)
+    saved = {_record_key(sample.record) for sample in mapping.samples.all()}
+    # Enough records to get past the saved ones, in one or two small pages. The record
+    # adapter gives the same normalised record the sync engine maps.
+    window = min(count + len(saved), MAX_SAMPLE_SCAN)
+    adapter = adapter_for(connection, ObjectType.CONTACT, page_size=window)
     try:
-        record, _ = next(adapter.list_changed(adapter.new_cursor()), (None, None))
+        reading = adapter.list_changed(adapter.new_cursor())
+        records = [record for record, _ in itertools.islice(reading, window)]
     except IntegrationError as error:
         raise ValidationError(f"Could not read from “{connection}”: {error}") from None
-    if record is None:
-        raise ValidationError(f"“{connection}” has no records to use as a sample.")
-    label = adapter.identity_of(record).email or adapter.id_of(record)
-    return sample_create(mapping=mapping, name=f"From {connection}: {label}", record=record)
+    if not records:
+        raise ValidationError(f"“{connection}” has no records to use as samples.")
+    new = [record for record in records if _record_key(record) not in saved][:count]
+    if not new:
+        raise ValidationError(
+            f"The records “{connection}” gave are saved as samples already; choose one of them."
+        )
+    return [
+        sample_create(
+            mapping=mapping,
+            name=f"From {connection}: {adapter.identity_of(record).email or adapter.id_of(record)}",
+            record=record,
+        )
+        for record in new
+    ]
+
+
+def _record_key(record: Any) -> str:
+    return json.dumps(record, sort_keys=True, default=str)
 
 
 def sample_delete(*, sample: MappingSample) -> None:

@@ -6,8 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
+from django_htmx.http import trigger_client_event
 
 from accounts.access import workspace_access
 from accounts.models import Role
@@ -15,7 +17,9 @@ from integrations.providers.registry import get_provider
 from mappings import engine, services
 from mappings.catalogues import field_catalogue
 from mappings.forms import (
+    MAX_ID,
     SOURCE_KINDS,
+    WRITE_MODE_WORDS,
     WRITE_MODES,
     MappingNewForm,
     MappingSettingsForm,
@@ -29,7 +33,11 @@ from mappings.forms import (
     transforms_by_name,
 )
 from mappings.models import Mapping
+from mappings.preview import preview_context
 from mappings.selectors import mappings_for_workspace
+
+# The event the preview pane listens for: sent after every change it should show.
+REFRESH_PREVIEW = "refresh-preview"
 
 
 def get_mapping(request, workspace_id, mapping_id, role=Role.VIEWER) -> Mapping:
@@ -56,9 +64,13 @@ def _editor_context(request, mapping: Mapping, **extra) -> dict:
             "field": target_by_path.get(rule.get("target")),
             "problems": problems_by_rule.get(rule.get("id"), []),
             "transforms": [step.get("name") for step in rule.get("transforms") or []],
+            "write_mode_label": WRITE_MODE_WORDS.get(
+                rule.get("write_mode"), rule.get("write_mode")
+            ),
         }
         for rule in mapping.rules
     ]
+    tests = list(mapping.tests.all())
     record_rows, record_join, record_simple = condition_rows(mapping.spec.get("record_condition"))
     can_edit = request.membership.has_role(Role.EDITOR)
     return {
@@ -75,19 +87,32 @@ def _editor_context(request, mapping: Mapping, **extra) -> dict:
         "record_simple": record_simple,
         "operators": engine.operator_catalogue(),
         "samples": mapping.samples.all(),
-        "tests": mapping.tests.all(),
+        "tests": tests,
+        "tests_summary": _tests_summary(tests),
         "can_edit": can_edit,
         **extra,
     }
 
 
+def _tests_summary(tests) -> dict:
+    run_at = [test.last_run_at for test in tests if test.last_run_at]
+    return {
+        "passed": sum(test.passed is True for test in tests),
+        "failed": sum(test.passed is False for test in tests),
+        "not_run": sum(test.passed is None for test in tests),
+        "run_at": max(run_at) if run_at else None,
+    }
+
+
 def editor_body(request, mapping: Mapping, **extra):
-    """After a change: the editor body for htmx, the editor page for a plain POST."""
+    """After a change: the editor body for htmx (and the preview pane told to re-run once it
+    is swapped in), the editor page for a plain POST."""
     mapping.refresh_from_db()
     if request.htmx:
-        return render(
+        response = render(
             request, "mappings/_editor_body.html", _editor_context(request, mapping, **extra)
         )
+        return trigger_client_event(response, REFRESH_PREVIEW, after="swap")
     for error in extra.get("errors", []):
         messages.error(request, error)
     return redirect("mappings:mapping-detail", mapping.workspace_id, mapping.pk)
@@ -117,7 +142,11 @@ def mapping_new(request, workspace_id):
             _add_errors(form, error)
         else:
             return redirect("mappings:mapping-detail", workspace_id, mapping.pk)
-    context = {"workspace": membership.workspace, "form": form}
+    context = {
+        "workspace": membership.workspace,
+        "form": form,
+        "connect_url": reverse("integrations:connection-new", args=[workspace_id]),
+    }
     return render(request, "mappings/mapping_new.html", context)
 
 
@@ -131,8 +160,16 @@ def _add_errors(form, error: ValidationError) -> None:
 
 @login_required
 def mapping_detail(request, workspace_id, mapping_id):
+    """The editor, with the preview already run on a sample: the one in ?sample= (where
+    "fetch samples" sends a browser without htmx), else the first."""
     mapping = get_mapping(request, workspace_id, mapping_id)
     context = _editor_context(request, mapping)
+    samples = context["samples"] = list(context["samples"])
+    wanted = row_index(request.GET.get("sample"), limit=MAX_ID)
+    sample = next((s for s in samples if s.pk == wanted), samples[0] if samples else None)
+    context["selected_sample"] = sample
+    if sample is not None:
+        context.update(preview_context(mapping=mapping, record=sample.record, sample=sample))
     context["settings_form"] = MappingSettingsForm(
         mapping=mapping,
         initial={
@@ -262,7 +299,8 @@ def rule_transform_row(request, workspace_id, mapping_id):
     if index is None:
         return _row_error(request.GET["index"])
     context = {"step": {"name": info["name"], "args": {}}, "info": info, "index": index}
-    return render(request, "mappings/_transform_row.html", context)
+    response = render(request, "mappings/_transform_row.html", context)
+    return trigger_client_event(response, REFRESH_PREVIEW, after="swap")
 
 
 def _row_error(row: str) -> HttpResponse:
@@ -286,7 +324,8 @@ def rule_condition_row(request, workspace_id, mapping_id):
         "operators": engine.operator_catalogue(),
         "source_catalogue": source,
     }
-    return render(request, "mappings/_condition_row.html", context)
+    response = render(request, "mappings/_condition_row.html", context)
+    return trigger_client_event(response, REFRESH_PREVIEW, after="swap")
 
 
 @login_required

@@ -17,6 +17,7 @@ from typing import Any
 
 from mappings.engine.paths import compile_getter, is_valid_path
 from mappings.engine.problems import TransformError
+from mappings.engine.problems import shown as shown_value
 from mappings.engine.templates import to_text
 from mappings.engine.transforms.coerce import parse_number
 from mappings.engine.transforms.registry import is_empty
@@ -228,14 +229,14 @@ def _compile_group(condition: dict, group: str, where: str) -> tuple[Check, str]
 def _compile_leaf(leaf: dict, where: str) -> tuple[Check, str]:
     unknown = set(leaf) - {"field", "op", "value", "ignore_case"}
     if unknown:
-        raise ConditionSpecError(f"{where} has unknown key {sorted(unknown)[0]!r}")
+        raise ConditionSpecError(f"{where} has unknown key {shown_value(sorted(unknown)[0])}")
     field, op_name = leaf.get("field"), leaf.get("op")
     if not is_valid_path(field):
         raise ConditionSpecError(f"{where}.field must be a field path")
     op = OPERATORS.get(op_name) if isinstance(op_name, str) else None
     if op is None:
         raise ConditionSpecError(
-            f"{where}.op {op_name!r} is not an operator (one of {', '.join(OPERATORS)})"
+            f"{where}.op {shown_value(op_name)} is not an operator (one of {', '.join(OPERATORS)})"
         )
     ignore_case = leaf.get("ignore_case", True)
     if not isinstance(ignore_case, bool):
@@ -251,7 +252,7 @@ def _compile_leaf(leaf: dict, where: str) -> tuple[Check, str]:
     if op.value == "any" and value is None:
         raise ConditionSpecError(f"{where}.value is required for {op.name}")
     get = compile_getter(field)
-    shown = "" if op.value == "none" else f" {value!r}"
+    shown = "" if op.value == "none" else f" {shown_value(value)}"
     description = f"{field} {op.label}{shown}"
     return _CHECK_BUILDERS[op.name](get, value, ignore_case, field), description
 
@@ -296,7 +297,7 @@ def _compare(test):
             try:
                 number = parse_number(actual)
             except TransformError:
-                raise TransformError(f"{field} is not a number: {actual!r}") from None
+                raise TransformError(f"{field} is not a number: {shown_value(actual)}") from None
             return test(number, value)
 
         return check

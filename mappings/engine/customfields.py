@@ -11,7 +11,7 @@ from typing import Any
 from mappings.engine.problems import TransformError
 from mappings.engine.templates import to_text
 from mappings.engine.transforms.coerce import parse_number
-from mappings.engine.transforms.registry import BuildContext, is_empty
+from mappings.engine.transforms.registry import BuildContext, is_empty, shown
 
 PREFIX = "customFields."
 KEY_PREFIX = "key:"
@@ -91,7 +91,7 @@ def coercer(definition: dict, context: BuildContext) -> Callable[[Any], Any]:
         text = to_text(item).strip()
         if text.casefold() not in by_fold:
             allowed = ", ".join(options) or "none defined"
-            raise TransformError(f"{text!r} is not an option of {name} (options: {allowed})")
+            raise TransformError(f"{shown(text)} is not an option of {name} (options: {allowed})")
         return by_fold[text.casefold()]
 
     if kind in SINGLE_TYPES:

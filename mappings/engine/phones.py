@@ -1,14 +1,22 @@
 """Phone numbers to E.164 with `phonenumbers`, plus an exact fast path.
 
-`phonenumbers.parse` + `is_valid_number` cost about 20 µs, which alone would cap a mapping at
+What is accepted: every *possible* number (a length its country's numbers can have), not
+only the *valid* ones (in a range a carrier has been given). Real stores and the sandboxes
+hold numbers in unassigned area codes and exchanges; refusing them would drop real
+customers' phones. Refused, with the reason: text that is no phone number, an unknown country
+code, too few or too many digits, and a local number without its area code (its E.164 form
+would be wrong).
+
+`phonenumbers.parse` + its checks cost about 20 µs, which alone would cap a mapping at
 50,000 records/s. So for the common spellings ("+1 415-555-0123", "(415) 555-0123": digits
-with ASCII spaces, dashes, dots and brackets) we validate against the same phonenumbers
-metadata ourselves: the same country-code extraction, the same region choice and the same
-per-type patterns. A national number that starts with a national prefix or the country code
-("020 7946 0958", "1-415-555-0123") is read by parse's own steps for that case, called as
-they are. Anything else parse might rewrite (an international prefix, a national prefix
-after "+<code>") goes the slow way, as does every number the fast path does not accept. So
-the fast path only ever answers with the string phonenumbers itself would give.
+with ASCII spaces, dashes, dots and brackets) we check against the same phonenumbers
+metadata ourselves: the same country-code extraction, the same region choice, the same per-
+type patterns and, for numbers no pattern takes, phonenumbers' own length test. A national
+number that starts with a national prefix or the country code ("020 7946 0958",
+"1-415-555-0123") is read by parse's own steps for that case, called as they are. Anything
+else parse might rewrite (an international prefix, a national prefix after "+<code>") goes
+the slow way, as does every number the fast path does not accept. So the fast path only ever
+answers with the string phonenumbers itself would give.
 tests/mappings/engine/test_phones.py holds the two paths to the same answers.
 """
 
@@ -18,7 +26,7 @@ from functools import cache
 from typing import Any
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneMetadata
+from phonenumbers import NumberParseException, PhoneMetadata, ValidationResult
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
 from mappings.engine.problems import TransformError
@@ -89,7 +97,8 @@ _CODES = {str(code): code for code in COUNTRY_CODE_TO_REGION_CODE}
 
 def _country(country_code: int) -> tuple:
     """("+<code>", national prefix test or None, ((leading digits match or None, matchers,
-    rules), ...) per region) for a country calling code, built on first use."""
+    rules), ...) per region, the main region's metadata) for a country calling code, built
+    on first use."""
     cached = _countries.get(country_code)
     if cached is not None:
         return cached
@@ -99,8 +108,8 @@ def _country(country_code: int) -> tuple:
     prefix = None
     if main_meta is not None and main_meta.national_prefix_for_parsing:
         pattern = main_meta.national_prefix_for_parsing
-        # re.match of a plain digit string is startswith; the method is several times faster.
-        prefix = pattern.startswith if pattern.isdigit() else re.compile(pattern).match
+        # Not `pattern.startswith`: that asks whether the prefix starts with the number.
+        prefix = re.compile(pattern).match
     rules = []
     for region in regions:
         if region == _NON_GEO:
@@ -119,7 +128,7 @@ def _country(country_code: int) -> tuple:
             (None if r.leading_digits is None else r.leading_digits.match, r.matchers, r)
             for r in rules
         )
-    cached = _countries[country_code] = (f"+{country_code}", prefix, entries)
+    cached = _countries[country_code] = (f"+{country_code}", prefix, entries, main_meta)
     return cached
 
 
@@ -210,14 +219,15 @@ def fast_path(region: str):
         country = countries.get(country_code) or _country(country_code)
         if country[1] is not None and country[1](nsn):
             return None  # parse might strip a national prefix here: let phonenumbers decide
-        return _e164_if_valid(country, nsn)
+        return _e164_if_possible(country, nsn)
 
     return fast
 
 
-def _e164_if_valid(country: tuple, nsn: str) -> str | None:
-    """ "+<code><nsn>" if phonenumbers' is_valid_number would accept the number, else None."""
-    plus_code, _prefix, entries = country
+def _e164_if_possible(country: tuple, nsn: str) -> str | None:
+    """ "+<code><nsn>" if slow_e164 would accept the number (valid, or of a possible
+    length), else None: the slow path then gives phonenumbers' answer and reason."""
+    plus_code, _prefix, entries, main_meta = country
     length = len(nsn)
     for leading, matchers, region_rules in entries:
         if leading is not None and leading(nsn) is None:
@@ -228,7 +238,15 @@ def _e164_if_valid(country: tuple, nsn: str) -> str | None:
         if fullmatch is not None and fullmatch(nsn) is not None:
             return plus_code + nsn
         if leading is not None:
-            return None  # the region its leading digits chose says invalid
+            break  # the region its leading digits chose says invalid
+    # Not valid: is_possible_number_with_reason is this length test on the country's main
+    # region (only IS_POSSIBLE is accepted; "local only" is refused by the slow path).
+    if (
+        main_meta is not None
+        and _test_number_length is not None
+        and _test_number_length(nsn, main_meta) == ValidationResult.IS_POSSIBLE
+    ):
+        return plus_code + nsn
     return None
 
 
@@ -236,7 +254,6 @@ try:
     # parse's own steps for a national number, used as they are (they are what parse runs):
     # taking off a national prefix or carrier code, the general pattern, the length test.
     from phonenumbers.phonenumberutil import (
-        ValidationResult,
         _match_national_number,
         _maybe_strip_national_prefix_carrier_code,
         _test_number_length,
@@ -249,6 +266,7 @@ try:
     )
 except ImportError:  # another phonenumbers: such numbers all take the slow path
     _maybe_strip_national_prefix_carrier_code = None
+    _test_number_length = None
 
 
 def _national_rewritten(digits: str, region: str, metadata) -> str | None:
@@ -280,17 +298,44 @@ def _national_rewritten(digits: str, region: str, metadata) -> str | None:
         nsn = potential
     if not 2 <= len(nsn) <= 17:
         return None
-    return _e164_if_valid(_countries.get(code) or _country(code), nsn)
+    return _e164_if_possible(_countries.get(code) or _country(code), nsn)
+
+
+# Why parse refused a text, and why a parsed number is impossible, as a person would say it.
+_PARSE_REASONS = {
+    NumberParseException.INVALID_COUNTRY_CODE: "no country has the calling code it starts with",
+    NumberParseException.NOT_A_NUMBER: "not a phone number",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "too few digits after the international prefix",
+    NumberParseException.TOO_SHORT_NSN: "too few digits for a phone number",
+    NumberParseException.TOO_LONG: "too many digits for a phone number",
+}
+_LENGTH_REASONS = {
+    ValidationResult.INVALID_COUNTRY_CODE: "no country has the calling code +{code}",
+    ValidationResult.TOO_SHORT: "too few digits for a +{code} ({region}) number",
+    ValidationResult.TOO_LONG: "too many digits for a +{code} ({region}) number",
+    ValidationResult.INVALID_LENGTH: "no +{code} ({region}) number has that many digits",
+    ValidationResult.IS_POSSIBLE_LOCAL_ONLY: (
+        "a local number without its area code: add the area code (read as {region})"
+    ),
+}
 
 
 def slow_e164(text: str, region: str) -> str:
-    """phonenumbers' own answer; raises TransformError for anything it rejects."""
+    """phonenumbers' own answer: E.164 for a valid or possible number; raises
+    TransformError saying why for anything else."""
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException as exc:
-        raise TransformError(f"not a phone number ({exc._msg}): {text!r}") from None
+        reason = _PARSE_REASONS.get(exc.error_type, "not a phone number")
+        raise TransformError(f"{reason}: “{text}”") from None
     if not phonenumbers.is_valid_number(number):
-        raise TransformError(f"not a valid phone number (default region {region}): {text!r}")
+        result = phonenumbers.is_possible_number_with_reason(number)
+        if result != ValidationResult.IS_POSSIBLE:
+            code = number.country_code
+            main = phonenumbers.region_code_for_country_code(code)
+            reason = _LENGTH_REASONS.get(result, "not a possible phone number ({region})")
+            shown = region if result == ValidationResult.IS_POSSIBLE_LOCAL_ONLY else main
+            raise TransformError(f"{reason.format(code=code, region=shown)}: “{text}”")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mappings.engine.compiler import validate_spec
-from mappings.engine.problems import Problem, SpecError
+from mappings.engine.problems import Problem, SpecError, shown
 
 FORMAT = "contactbridge.mapping"
 FORMAT_VERSION = 1
@@ -53,7 +53,7 @@ def import_mapping(
                     Problem(
                         "format",
                         "",
-                        f"not a ContactBridge mapping (format is {data.get('format')!r})",
+                        f"not a ContactBridge mapping (format is {shown(data.get('format'))})",
                         "invalid_spec",
                     )
                 ]
@@ -65,7 +65,7 @@ def import_mapping(
                         "format_version",
                         "",
                         "this file was written by a newer "
-                        f"version (format {data.get('format_version')!r})",
+                        f"version (format {shown(data.get('format_version'))})",
                         "invalid_spec",
                     )
                 ]

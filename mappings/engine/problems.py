@@ -61,3 +61,27 @@ class SpecError(ValueError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("; ".join(str(p) for p in problems) or "invalid mapping")
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A value inside a message as a person reads it, never as Python's repr ('x', ['a'],
+    {'k': 1}, None): text in curly quotes, lists and objects spelled out, long text cut."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return f"“{value if len(value) <= limit else value[:limit] + '…'}”"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "an empty list"
+        items = ", ".join(shown(item, 20) for item in value[:5])
+        return f"the list {items}{', …' if len(value) > 5 else ''}"
+    if isinstance(value, dict):
+        if not value:
+            return "an empty object"
+        pairs = ", ".join(f"{key}: {shown(item, 20)}" for key, item in list(value.items())[:5])
+        return f"an object with {pairs}{', …' if len(value) > 5 else ''}"
+    return f"a {type(value).__name__}"

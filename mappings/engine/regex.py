@@ -16,6 +16,8 @@ from typing import Any
 import re2
 from re2 import _re2  # the compiled RE2 object's Match, used by compile_sub
 
+from mappings.engine.problems import shown
+
 MAX_PATTERN_CHARS = 1000
 MAX_NESTING = 100  # groups inside groups
 MAX_REPEAT = 1000  # RE2's own limit for {n,m}; larger counts would be read as literal text
@@ -334,5 +336,5 @@ def _group_number(reference: str, regex: Regex) -> int:
             raise PatternError(f"there is no group {group}: the pattern {have}")
         return group
     if reference not in regex.groupindex:
-        raise PatternError(f"the pattern has no group named {reference!r}")
+        raise PatternError(f"the pattern has no group named {shown(reference)}")
     return regex.groupindex[reference]

@@ -25,7 +25,7 @@ from mappings.engine.paths import compile_getter, compile_setter, is_valid_path
 from mappings.engine.problems import Problem, SkippedRule
 from mappings.engine.templates import TemplateError, compile_template
 from mappings.engine.transforms import ArgError, BuildContext, build_transform
-from mappings.engine.transforms.registry import check_region, check_timezone
+from mappings.engine.transforms.registry import check_region, check_timezone, shown
 
 PROVIDERS = ("highlevel", "orderspace", "ecwid", "cscart", "shift4shop", "cin7")
 OBJECTS = ("contact", "task", "note", "tag_set")
@@ -94,12 +94,14 @@ def build(spec: Any, options: dict | None = None, *, need_custom_fields: bool = 
     if not isinstance(spec, dict):
         return None, "", [], [_problem("mapping", "", "a mapping must be an object")]
     for key in sorted(set(spec) - TOP_KEYS):
-        problems.append(_problem(key, "", f"unknown key {key!r}"))
+        problems.append(_problem(key, "", f"unknown key {shown(key)}"))
     for key, allowed in (("source", PROVIDERS), ("target", PROVIDERS), ("object", OBJECTS)):
         if spec.get(key) not in allowed:
             problems.append(
                 _problem(
-                    key, "", f"{key} must be one of {', '.join(allowed)}, not {spec.get(key)!r}"
+                    key,
+                    "",
+                    f"{key} must be one of {', '.join(allowed)}, not {shown(spec.get(key))}",
                 )
             )
     if spec.get("direction", "to_target") not in DIRECTIONS:
@@ -138,7 +140,8 @@ def build(spec: Any, options: dict | None = None, *, need_custom_fields: bool = 
             problems.append(_problem(f"{where}.id", "", "every rule needs an id (text)"))
             rule_id = f"#{index + 1}"
         elif rule_id in seen_ids:
-            problems.append(_problem(f"{where}.id", rule_id, f"rule id {rule_id!r} is used twice"))
+            twice = f"rule id {shown(rule_id)} is used twice"
+            problems.append(_problem(f"{where}.id", rule_id, twice))
         seen_ids.add(rule_id)
         rule_problems: list[Problem] = []
         rule = _build_rule(
@@ -188,7 +191,7 @@ def _build_rule(
         problems.append(_problem(f"{where}.{part}", rule_id, reason))
 
     for key in sorted(set(rule_spec) - RULE_KEYS):
-        fail(key, f"unknown key {key!r}")
+        fail(key, f"unknown key {shown(key)}")
     target = rule_spec.get("target")
     if not is_valid_path(target):
         fail("target", "target must be a field path such as 'email' or 'billingPerson.city'")
@@ -224,7 +227,7 @@ def _build_rule(
             fail("condition", str(exc))
     mode = rule_spec.get("write_mode", "overwrite")
     if mode not in WRITE_MODES:
-        fail("write_mode", f"write_mode must be one of {', '.join(WRITE_MODES)}, not {mode!r}")
+        fail("write_mode", f"write_mode must be one of {', '.join(WRITE_MODES)}, not {shown(mode)}")
     required = rule_spec.get("required", False)
     if not isinstance(required, bool):
         fail("required", "required must be true or false")
@@ -284,7 +287,8 @@ def _build_source(source: Any, fail, custom_fields, source_is_hl: bool):
         return lambda record: None
     kind, value = source["kind"], source.get("value")
     if set(source) - {"kind", "value"}:
-        fail("source", f"unknown source key {sorted(set(source) - {'kind', 'value'})[0]!r}")
+        unknown = sorted(set(source) - {"kind", "value"})[0]
+        fail("source", f"unknown source key {shown(unknown)}")
     if kind == "constant":
         try:
             json.dumps(value)
@@ -314,7 +318,7 @@ def _custom_field_reader(path: str, fail, custom_fields):
     if ref.startswith(customfields.KEY_PREFIX):
         definition = customfields.find_definition(path, custom_fields or [])
         if definition is None:
-            fail("source.value", f"HighLevel has no custom field {ref!r}")
+            fail("source.value", f"HighLevel has no custom field {shown(ref)}")
             return lambda record: None
         ref = str(definition["id"])
     field_id = ref

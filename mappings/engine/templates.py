@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mappings.engine.paths import compile_getter, is_valid_path
-from mappings.engine.problems import TransformError
+from mappings.engine.problems import TransformError, shown
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 
@@ -41,7 +41,7 @@ def parse_template(text: str) -> list[str | tuple[str]]:
             parts.append((path,))
         else:
             raise TemplateError(
-                f"unmatched {token!r} at position {match.start()} (write {token * 2})"
+                f"unmatched {shown(token)} at position {match.start()} (write {token * 2})"
             )
     literal.append(text[position:])
     parts.append("".join(literal))

@@ -2,6 +2,7 @@
 and the drift guard when a HighLevel custom field is deleted."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from integrations.models import Connection
 from mappings import services
@@ -67,10 +68,18 @@ def test_the_target_catalogue_lists_the_locations_custom_fields_with_types(mappi
     assert any(d["id"] == order_count.extra["id"] for d in catalogue.custom_fields)
 
 
-def test_a_sample_is_fetched_from_the_source_connection(mapping):
-    sample = services.sample_fetch(mapping=mapping)
-    assert "@" in sample.record["email"]
-    assert sample.name.startswith("From ")
+def test_samples_are_fetched_from_the_source_connection(mapping):
+    samples = services.samples_fetch(mapping=mapping, count=2)
+    assert len(samples) == 2
+    assert all("@" in sample.record["email"] for sample in samples)
+    assert samples[0].name.startswith("From ")
+    # Fetching again brings the records not saved yet, then says there are no more.
+    again = services.samples_fetch(mapping=mapping, count=2)
+    assert len(again) == 1  # the sandbox holds three customers
+    assert {s.pk for s in again}.isdisjoint(s.pk for s in samples)
+    with pytest.raises(ValidationError, match="saved as samples already"):
+        services.samples_fetch(mapping=mapping)
+    assert mapping.samples.count() == 3
 
 
 def test_deleting_a_highlevel_custom_field_is_flagged_as_drift(mapping, owner, sandboxes):

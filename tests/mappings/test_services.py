@@ -217,7 +217,7 @@ def test_a_connection_from_another_workspace_or_provider_is_refused(workspace, o
             source_connection=foreign,
         )
     wrong = ConnectionFactory(provider="cin7", workspace=workspace)
-    with pytest.raises(ValidationError, match="ecwid connection"):
+    with pytest.raises(ValidationError, match="connection to Ecwid by Lightspeed"):
         services.mapping_create(
             workspace=workspace,
             user=owner,

@@ -240,7 +240,7 @@ def test_preview_with_a_pasted_record_and_saving_it_as_a_test(owner_client, mapp
         _url("mapping-preview", mapping), {"record": json.dumps({"email": " A@B.CO "})}
     )
     body = response.content.decode()
-    assert "a@b.co" in body and "Save as a mapping test" in body
+    assert "a@b.co" in body and "Save this as a mapping test" in body
     bad = owner_client.post(_url("mapping-preview", mapping), {"record": "{oops"}).content.decode()
     assert "not valid JSON" in bad
     empty = owner_client.post(_url("mapping-preview", mapping), {}).content.decode()

@@ -8,7 +8,7 @@ from typing import Any
 
 from mappings.engine.problems import TransformError
 from mappings.engine.templates import to_text
-from mappings.engine.transforms.registry import Arg, ArgError, BuildContext, register
+from mappings.engine.transforms.registry import Arg, ArgError, BuildContext, register, shown
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
@@ -20,7 +20,7 @@ def parse_number(value: Any, decimal_separator: str = ".") -> int | float:
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise TransformError(f"not a finite number: {value!r}")
+            raise TransformError(f"not a finite number: {shown(value)}")
         return int(value) if value.is_integer() and abs(value) < 2**53 else value
     if not isinstance(value, str):
         raise TransformError(f"a {type(value).__name__} is not a number")
@@ -30,12 +30,12 @@ def parse_number(value: Any, decimal_separator: str = ".") -> int | float:
     if decimal_separator != ".":
         text = text.replace(decimal_separator, ".")
     if _NUMBER.fullmatch(text) is None:
-        raise TransformError(f"not a number: {value!r}")
+        raise TransformError(f"not a number: {shown(value)}")
     if "." not in text:
         return int(text)
     number = float(text)
     if not math.isfinite(number):
-        raise TransformError(f"number out of range: {value!r}")
+        raise TransformError(f"number out of range: {shown(value)}")
     return int(number) if number.is_integer() and abs(number) < 2**53 else number
 
 
@@ -62,7 +62,7 @@ def build_to_number(args: dict, context: BuildContext):
             return None
         number = parse_number(value, separator)
         if integer and not isinstance(number, int):
-            raise TransformError(f"not a whole number: {value!r}")
+            raise TransformError(f"not a whole number: {shown(value)}")
         return number
 
     return to_number
@@ -101,7 +101,7 @@ def build_to_boolean(args: dict, context: BuildContext):
             return True
         if text in false_values:
             return False
-        raise TransformError(f"not true/false: {value!r}")
+        raise TransformError(f"not true/false: {shown(value)}")
 
     return to_boolean
 
@@ -171,12 +171,12 @@ def _parse_one(text: str, fmt: str) -> date | datetime:
 def build_date(args: dict, context: BuildContext):
     formats = tuple(args["input_formats"] or DEFAULT_DATE_FORMATS)
     if not all(isinstance(f, str) and f for f in formats):
-        raise ArgError("arg 'input_formats' must be a list of non-empty strings")
+        raise ArgError("arg “input_formats” must be a list of non-empty strings")
     from_zone = zoneinfo.ZoneInfo(args["from_timezone"] or context.timezone)
     to_zone = zoneinfo.ZoneInfo(args["to_timezone"])
     output = args["output"]
     if output not in ("date", "datetime", "unix") and "%" not in output:
-        raise ArgError("arg 'output' must be date, datetime, unix or a strftime pattern")
+        raise ArgError("arg “output” must be date, datetime, unix or a strftime pattern")
 
     def parse(value: Any) -> date | datetime:
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -189,7 +189,7 @@ def build_date(args: dict, context: BuildContext):
                 return _parse_one(text, fmt)
             except (ValueError, OverflowError, OSError):
                 continue
-        raise TransformError(f"not a date in a known format: {value!r}")
+        raise TransformError(f"not a date in a known format: {shown(value)}")
 
     def to_date(value: Any, record: Any) -> Any:
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -211,6 +211,6 @@ def build_date(args: dict, context: BuildContext):
                 return int(moment.timestamp())
             return moment.strftime(output)
         except (ValueError, OverflowError, OSError) as exc:
-            raise TransformError(f"cannot convert the date {value!r}: {exc}") from None
+            raise TransformError(f"cannot convert the date {shown(value)}: {exc}") from None
 
     return to_date

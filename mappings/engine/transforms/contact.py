@@ -6,7 +6,7 @@ from typing import Any
 from mappings.engine.phones import fast_path, slow_e164_cached, to_e164
 from mappings.engine.problems import TransformError
 from mappings.engine.templates import to_text
-from mappings.engine.transforms.registry import Arg, BuildContext, register
+from mappings.engine.transforms.registry import Arg, BuildContext, register, shown
 
 _LOCAL = re.compile(r"[\w!#$%&'*+/=?^`{|}~-]+(\.[\w!#$%&'*+/=?^`{|}~-]+)*")
 _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
@@ -51,18 +51,18 @@ def _checked(text: str, address: str) -> str:
         address = address[len("mailto:") :]
     local, at, domain = address.rpartition("@")
     if not at or not local or not domain:
-        raise TransformError(f"not an e-mail address: {text!r}")
+        raise TransformError(f"not an e-mail address: {shown(text)}")
     if len(local) > 64 or len(address) > 254 or _LOCAL.fullmatch(local) is None:
-        raise TransformError(f"not a valid e-mail address (the part before @): {text!r}")
+        raise TransformError(f"not a valid e-mail address (the part before @): {shown(text)}")
     try:
         ascii_domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
     except UnicodeError:
-        raise TransformError(f"not a valid e-mail domain: {text!r}") from None
+        raise TransformError(f"not a valid e-mail domain: {shown(text)}") from None
     labels = ascii_domain.split(".")
     if len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels):
-        raise TransformError(f"not a valid e-mail domain: {text!r}")
+        raise TransformError(f"not a valid e-mail domain: {shown(text)}")
     if _TLD.fullmatch(labels[-1]) is None:
-        raise TransformError(f"not a valid e-mail domain: {text!r}")
+        raise TransformError(f"not a valid e-mail domain: {shown(text)}")
     return address
 
 
@@ -103,12 +103,15 @@ def build_email(args: dict, context: BuildContext):
     "phone",
     "Phone number (E.164)",
     "Formats a phone number as E.164 (+14155550123). Numbers without a country code are read "
-    "in the region given here, else the connection's default region. Invalid numbers are a "
-    "problem, never written.",
+    "in the region given here, else the connection's default region. Any number of a length "
+    "its country uses is written, even in a range no carrier has yet; one that cannot be a "
+    "phone number (too short or long, an unknown country code, no area code) is a problem, "
+    "never written.",
     [
         {"input": "(415) 555-0123", "args": {"region": "US"}, "output": "+14155550123"},
         {"input": "020 7946 0958", "args": {"region": "GB"}, "output": "+442079460958"},
-        {"input": "555", "args": {"region": "US"}, "error": "not a"},
+        {"input": "(211) 555-1234", "args": {"region": "US"}, "output": "+12115551234"},
+        {"input": "555", "args": {"region": "US"}, "error": "too few digits"},
     ],
     args=(Arg("region", "region", help="two-letter region for numbers without +country"),),
 )

@@ -4,7 +4,7 @@ from typing import Any
 
 from mappings.engine.problems import TransformError
 from mappings.engine.templates import to_text
-from mappings.engine.transforms.registry import Arg, ArgError, BuildContext, register
+from mappings.engine.transforms.registry import Arg, ArgError, BuildContext, register, shown
 
 
 @register(
@@ -39,7 +39,7 @@ def build_list_to_string(args: dict, context: BuildContext):
 def build_string_to_list(args: dict, context: BuildContext):
     separator = args["separator"]
     if not separator:
-        raise ArgError("arg 'separator' must not be empty")
+        raise ArgError("arg “separator” must not be empty")
 
     def string_to_list(value: Any, record: Any) -> Any:
         if value is None:
@@ -79,12 +79,12 @@ def build_to_tags(args: dict, context: BuildContext):
     separator, key, prefix, lower = args["separator"], args["key"], args["prefix"], args["lower"]
     status = args["status"]
     if not separator:
-        raise ArgError("arg 'separator' must not be empty")
+        raise ArgError("arg “separator” must not be empty")
 
     def item_text(item: Any) -> str:
         if isinstance(item, dict):
             if key not in item:
-                raise TransformError(f"a tag item has no {key!r} key")
+                raise TransformError(f"a tag item has no {shown(key)} key")
             item = item[key]
         return to_text(item)
 

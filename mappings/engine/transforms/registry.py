@@ -15,6 +15,7 @@ from typing import Any
 import phonenumbers
 
 from mappings.engine.paths import is_valid_path
+from mappings.engine.problems import shown
 from mappings.engine.regex import PatternError, compile_pattern
 
 TransformFn = Callable[[Any, Any], Any]
@@ -123,25 +124,25 @@ def check_args(info: TransformInfo, args: Any) -> dict[str, Any]:
     known = {arg.name: arg for arg in info.args}
     unknown = sorted(set(args) - set(known))
     if unknown:
-        raise ArgError(f"unknown arg {unknown[0]!r} (known: {', '.join(known) or 'none'})")
+        raise ArgError(f"unknown arg {shown(unknown[0])} (known: {', '.join(known) or 'none'})")
     clean: dict[str, Any] = {}
     for arg in info.args:
         if arg.name not in args or args[arg.name] is None:
             if arg.required:
-                raise ArgError(f"arg {arg.name!r} is required")
+                raise ArgError(f"arg {shown(arg.name)} is required")
             clean[arg.name] = arg.default
             continue
         value = args[arg.name]
         if not _TYPE_CHECKS[arg.type](value):
-            raise ArgError(f"arg {arg.name!r} must be {_TYPE_WORDS[arg.type]}")
+            raise ArgError(f"arg {shown(arg.name)} must be {_TYPE_WORDS[arg.type]}")
         if arg.choices and value not in arg.choices:
-            choices = ", ".join(repr(c) for c in arg.choices)
-            raise ArgError(f"arg {arg.name!r} must be one of {choices}")
+            choices = ", ".join(shown(c) for c in arg.choices)
+            raise ArgError(f"arg {shown(arg.name)} must be one of {choices}")
         if arg.type == "regex":
             try:
                 compile_pattern(value)
             except PatternError as exc:
-                raise ArgError(f"arg {arg.name!r}: {exc}") from None
+                raise ArgError(f"arg {shown(arg.name)}: {exc}") from None
         elif arg.type == "timezone":
             check_timezone(value, arg.name)
         elif arg.type == "region":
@@ -154,19 +155,19 @@ def check_timezone(name: str, what: str = "timezone") -> None:
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ArgError(f"{what} {name!r} is not a known time zone") from None
+        raise ArgError(f"{what} {shown(name)} is not a known time zone") from None
 
 
 def check_region(region: str, what: str = "region") -> None:
     if region.upper() not in phonenumbers.SUPPORTED_REGIONS:
-        raise ArgError(f"{what} {region!r} is not a known phone region (e.g. US, GB, DE)")
+        raise ArgError(f"{what} {shown(region)} is not a known phone region (e.g. US, GB, DE)")
 
 
 def build_transform(name: Any, args: Any, context: BuildContext) -> TransformFn:
     """The compiled function for one transform step; raises ArgError when it cannot be built."""
     info = REGISTRY.get(name) if isinstance(name, str) else None
     if info is None:
-        raise ArgError(f"unknown transform {name!r}")
+        raise ArgError(f"unknown transform {shown(name)}")
     return info.build(check_args(info, args), context)
 
 

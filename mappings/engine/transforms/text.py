@@ -7,7 +7,14 @@ from mappings.engine.paths import compile_getter
 from mappings.engine.problems import SkipRule, TransformError
 from mappings.engine.regex import PatternError, compile_pattern, compile_sub, required_character
 from mappings.engine.templates import TemplateError, compile_template, to_text
-from mappings.engine.transforms.registry import Arg, ArgError, BuildContext, is_empty, register
+from mappings.engine.transforms.registry import (
+    Arg,
+    ArgError,
+    BuildContext,
+    is_empty,
+    register,
+    shown,
+)
 
 
 def _text(value: Any, name: str) -> str:
@@ -94,17 +101,17 @@ def build_regex_replace(args: dict, context: BuildContext):
     flags = args["flags"]
     for letter in flags:
         if letter not in "ims":
-            raise ArgError(f"arg 'flags' may only contain i, m and s, not {letter!r}")
+            raise ArgError(f"arg “flags” may only contain i, m and s, not {shown(letter)}")
     flags = "".join(sorted(set(flags)))
     try:
         # RE2, compiled once per rule: matching is linear in the text (see engine/regex.py).
         pattern = compile_pattern(args["pattern"], flags)
     except PatternError as exc:
-        raise ArgError(f"arg 'pattern': {exc}") from None
+        raise ArgError(f"arg “pattern”: {exc}") from None
     try:
         substitute = compile_sub(pattern, args["replacement"])
     except PatternError as exc:
-        raise ArgError(f"arg 'replacement' is not valid for this pattern: {exc}") from None
+        raise ArgError(f"arg “replacement” is not valid for this pattern: {exc}") from None
 
     required = required_character(args["pattern"], flags)
 
@@ -141,7 +148,7 @@ def build_template(args: dict, context: BuildContext):
     try:
         return compile_template(args["template"], {"value": lambda value, record: value})
     except TemplateError as exc:
-        raise ArgError(f"arg 'template': {exc}") from None
+        raise ArgError(f"arg “template”: {exc}") from None
 
 
 @register(
@@ -167,7 +174,7 @@ def build_default(args: dict, context: BuildContext):
         try:
             render = compile_template(args["template"])
         except TemplateError as exc:
-            raise ArgError(f"arg 'template': {exc}") from None
+            raise ArgError(f"arg “template”: {exc}") from None
     else:
         fallback = args["value"]
 
@@ -312,7 +319,7 @@ def build_value_map(args: dict, context: BuildContext):
     fallback = args["fallback"]
     fallback_value = args["fallback_value"]
     if fallback == "value" and fallback_value is None:
-        raise ArgError("arg 'fallback_value' is required when fallback is 'value'")
+        raise ArgError("arg “fallback_value” is required when fallback is “value”")
 
     def key_of(item: Any) -> str:
         text = to_text(item)
@@ -327,8 +334,8 @@ def build_value_map(args: dict, context: BuildContext):
         if fallback == "value":
             return fallback_value
         if fallback == "skip":
-            raise SkipRule(f"the value map has no entry for {to_text(item)!r}")
-        raise TransformError(f"the value map has no entry for {to_text(item)!r}")
+            raise SkipRule(f"the value map has no entry for {shown(to_text(item))}")
+        raise TransformError(f"the value map has no entry for {shown(to_text(item))}")
 
     first_match = args["list"] == "first_match"
     if not table and fallback == "skip":

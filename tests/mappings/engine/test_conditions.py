@@ -63,7 +63,7 @@ def test_and_or_not_groups_and_description():
     assert not fn({"group": "Wholesale", "limit": 10}, None)
     assert not fn({"group": "Retail", "limit": 6000}, None)
     assert text == (
-        "group equals 'Wholesale' and (limit is greater than 5000 or not (tags is empty))"
+        "group equals “Wholesale” and (limit is greater than 5000 or not (tags is empty))"
     )
 
 

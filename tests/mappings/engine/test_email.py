@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from mappings.engine.problems import TransformError
 from mappings.engine.transforms import BuildContext, build_transform
 from mappings.engine.transforms.contact import _common_address, normalise_email
+from mappings.engine.transforms.registry import shown  # messages quote values as people do
 
 _REF_LOCAL = re.compile(r"[\w!#$%&'*+/=?^`{|}~-]+(\.[\w!#$%&'*+/=?^`{|}~-]+)*")
 _REF_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
@@ -31,18 +32,18 @@ def reference_normalise_email(text: str) -> str:
         address = address[len("mailto:") :]
     local, at, domain = address.rpartition("@")
     if not at or not local or not domain:
-        raise TransformError(f"not an e-mail address: {text!r}")
+        raise TransformError(f"not an e-mail address: {shown(text)}")
     if len(local) > 64 or len(address) > 254 or _REF_LOCAL.fullmatch(local) is None:
-        raise TransformError(f"not a valid e-mail address (the part before @): {text!r}")
+        raise TransformError(f"not a valid e-mail address (the part before @): {shown(text)}")
     try:
         ascii_domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
     except UnicodeError:
-        raise TransformError(f"not a valid e-mail domain: {text!r}") from None
+        raise TransformError(f"not a valid e-mail domain: {shown(text)}") from None
     labels = ascii_domain.split(".")
     if len(labels) < 2 or not all(_REF_LABEL.fullmatch(label) for label in labels):
-        raise TransformError(f"not a valid e-mail domain: {text!r}")
+        raise TransformError(f"not a valid e-mail domain: {shown(text)}")
     if _REF_TLD.fullmatch(labels[-1]) is None:
-        raise TransformError(f"not a valid e-mail domain: {text!r}")
+        raise TransformError(f"not a valid e-mail domain: {shown(text)}")
     return address
 
 

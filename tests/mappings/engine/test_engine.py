@@ -157,7 +157,7 @@ def test_record_condition_skips_the_whole_record_with_the_reason():
     )
     result = m.apply({"email": "a@b.co", "customerGroupName": "General"})
     assert result.skipped and result.payload == {} and not result.ok
-    assert result.skipped_reason == "condition not met: customerGroupName equals 'Wholesale'"
+    assert result.skipped_reason == "condition not met: customerGroupName equals “Wholesale”"
     assert m.apply({"email": "a@b.co", "customerGroupName": "wholesale"}).payload
 
 

@@ -189,3 +189,50 @@ def test_prefixed_spellings_of_every_example_number_agree():
                     answered += 1
                     assert fast == slow_or_none(text, default_region), (text, default_region)
     assert answered > 5000, answered
+
+
+# Real stores hold numbers no carrier has issued yet (unassigned area codes and exchanges):
+# libphonenumber calls them "possible but not valid". They are written, as E.164.
+@pytest.mark.parametrize(
+    ("text", "region", "expected"),
+    [
+        ("+16663941405", "US", "+16663941405"),  # area code 666 is not assigned
+        ("+1 286 217 6025", "US", "+12862176025"),
+        ("(211) 555-1234", "US", "+12115551234"),
+        ("1-211-555-1234", "US", "+12115551234"),
+        ("+44 20 1234 567", "US", "+44201234567"),
+        ("+84 4 1000 000", "US", "+8441000000"),
+    ],
+)
+def test_possible_but_not_valid_numbers_are_accepted_as_e164(text, region, expected):
+    assert not phonenumbers.is_valid_number(phonenumbers.parse(text, region))
+    assert to_e164(text, region) == expected
+    assert slow_e164(text, region) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "reason"),
+    [
+        ("555", "US", "too few digits"),
+        ("+1 415 555 0123 4567", "US", "too many digits"),
+        ("5550123", "US", "a local number without its area code"),
+        ("+999 1234567", "US", "no country has the calling code"),
+        ("call me", "US", "not a phone number"),
+    ],
+)
+def test_impossible_numbers_are_refused_with_a_reason(text, region, reason):
+    with pytest.raises(TransformError, match=reason) as error:
+        to_e164(text, region)
+    assert f"“{text}”" in str(error.value) and repr(text) not in str(error.value)
+
+
+def test_a_national_prefix_after_the_country_code_is_left_to_phonenumbers():
+    # parse takes Vietnam's national prefix 0 off "+84 0…"; the fast path must not answer.
+    assert fast_e164("+8401000000", "US") is None
+    assert to_e164("+8401000000", "US") == "+841000000"
+
+
+def test_the_fast_path_vouches_for_possible_numbers_too():
+    assert fast_e164("+16663941405", "US") == "+16663941405"
+    assert fast_e164("(211) 555-1234", "US") == "+12115551234"
+    assert fast_e164("5550123", "US") is None  # local only: phonenumbers says why

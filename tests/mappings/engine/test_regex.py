@@ -123,7 +123,7 @@ def test_replacements_read_as_python_reads_them(replacement):
     ("replacement", "message"),
     [
         (r"\3", "there is no group 3: the pattern has 2 groups"),
-        (r"\g<nope>", "no group named 'nope'"),
+        (r"\g<nope>", "no group named “nope”"),
         (r"\g", "write \\g<name>"),
         (r"\q", "bad escape \\q"),
         ("trailing\\", "lone backslash"),

@@ -38,12 +38,12 @@ def test_a_good_spec_has_no_problems():
         (
             {"transforms": [{"name": "sparkle"}]},
             "rules[0].transforms[0]",
-            "unknown transform 'sparkle'",
+            "unknown transform “sparkle”",
         ),
         (
             {"transforms": [{"name": "split_name", "args": {"part": 1}}]},
             "rules[0].transforms[0]",
-            "split_name: arg 'part' must be a string",
+            "split_name: arg “part” must be a string",
         ),
         (
             {"transforms": [{"name": "regex_replace", "args": {"pattern": "[a-"}}]},
@@ -98,7 +98,7 @@ def test_spec_level_problems():
 def test_duplicate_ids_and_two_unconditional_writers_of_one_field():
     spec = spec_with(good_rule(), good_rule(), good_rule(id="r2"))
     text = [reason for _, _, reason in reasons(spec)]
-    assert "rule id 'r1' is used twice" in text
+    assert "rule id “r1” is used twice" in text
     assert "email is already written by rule r1" in text
     # Appending or conditional rules may share a target.
     ok = spec_with(
