@@ -10,6 +10,7 @@ granted or by the system's refusal, the catalogue carries a `missing_scope` noti
 editor shows with "Reconnect with this scope" (templates/integrations/_missing_scope.html).
 """
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 
@@ -46,7 +47,7 @@ class Catalogue:
 
 
 def field_catalogue(provider: str, connection=None, *, fresh: bool = False) -> Catalogue:
-    key = f"catalogue:{provider}:{connection.pk if connection else 0}"
+    key = _cache_key(provider, connection)
     if not fresh and (cached := cache.get(key)) is not None:
         return cached
     info = get_provider(provider)
@@ -73,6 +74,16 @@ def field_catalogue(provider: str, connection=None, *, fresh: bool = False) -> C
     if not warning:
         cache.set(key, catalogue, CACHE_SECONDS)
     return catalogue
+
+
+def _cache_key(provider: str, connection) -> str:
+    """Per connection and per grant: a reconnect that adds a scope (custom fields, say) must
+    not be answered from what was cached before it. The creation time tells a connection
+    from a later one that got the same id."""
+    if connection is None:
+        return f"catalogue:{provider}:0"
+    grant = hashlib.sha256(" ".join(sorted(connection.scopes or [])).encode()).hexdigest()[:12]
+    return f"catalogue:{provider}:{connection.pk}:{connection.created_at:%s%f}:{grant}"
 
 
 def _known_missing_scope(connection) -> scopes.ScopeNotice | None:

@@ -1,6 +1,7 @@
 """Scopes in a real Chromium: the wizard's OAuth step explains each scope it asks for, the
 HighLevel sandbox's consent screen shows and grants them, and a connection granted contacts
-scopes only is offered "Reconnect with this scope", which adds the custom-field scope.
+scopes only is offered "Reconnect with this scope" on its page, which adds the custom-field
+scope and comes back.
 Screenshots go to test-artifacts/screenshots/scopes-*.png."""
 
 import re
@@ -32,7 +33,6 @@ def signed_in(page, settings, sandbox):
     _app, base_url = sandbox
     settings.SANDBOX_ENABLED = True
     settings.SANDBOX_URL = base_url
-    settings.ROOT_URLCONF = "tests.integrations.scope_support"
     membership = MembershipFactory(role=Role.OWNER, workspace__name="Demo workspace")
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(membership.user.email)
@@ -66,8 +66,8 @@ def test_reconnect_with_this_scope_from_the_notice(signed_in, screenshot, sandbo
     page, workspace = signed_in
     app, _ = sandbox
     connection = oauth_connection(workspace, app.describe(), CONTACTS_ONLY, name="Old CRM")
-    page.goto(f"/w/{workspace.pk}/connections/{connection.pk}/scope-notice/")
-    notice = page.get_by_role("alert")
+    page.goto(f"/w/{workspace.pk}/connections/{connection.pk}/")
+    notice = page.locator(".missing-scope")
     expect(notice).to_contain_text("Missing scope on “Old CRM”")
     expect(notice).to_contain_text("cannot list the sub-account's custom fields")
     screenshot("scopes-03-missing-scope-notice")
@@ -79,8 +79,9 @@ def test_reconnect_with_this_scope_from_the_notice(signed_in, screenshot, sandbo
     screenshot("scopes-04-consent-with-the-new-scope")
     page.get_by_role("button", name="Allow").click()
     # Back where the button was, which now lists nothing missing.
-    expect(page).to_have_url(re.compile(r"/scope-notice/$"))
-    expect(page.get_by_text("No scope missing.")).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"/connections/{connection.pk}/$"))
+    expect(page.get_by_role("heading", name="Old CRM")).to_be_visible()
+    expect(page.locator(".missing-scope")).to_have_count(0)
     screenshot("scopes-05-back-after-reconnect")
     connection.refresh_from_db()
     assert CUSTOM in connection.scopes and Connection.objects.count() == 1

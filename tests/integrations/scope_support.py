@@ -5,7 +5,6 @@ with chosen scopes; and a URL conf with "Reconnect with this scope" in it."""
 from datetime import timedelta
 
 import requests
-from django.urls import include, path
 from django.utils import timezone
 
 from integrations.models import Connection
@@ -68,60 +67,3 @@ def pit_connection(workspace, described: dict, token_scopes, recorded=None) -> C
         scopes=list(token_scopes if recorded is None else recorded),
         status=Connection.Status.CONNECTED,
     )
-
-
-STAND_IN = """{% extends "base.html" %}{% block content %}
-<h1>Editor stand-in</h1>
-{% if notice %}{% include "integrations/_missing_scope.html" %}
-{% else %}<p>No scope missing.</p>{% endif %}
-{% endblock %}"""
-
-
-def notice_page(request, workspace_id, connection_id):
-    """A page showing the notice as a page would (browser tests): the editor includes it."""
-    from django.http import HttpResponse
-    from django.template import engines
-
-    from accounts.access import workspace_access
-    from accounts.models import Role
-    from integrations import scopes
-    from integrations.selectors import connection_for_workspace
-
-    membership = workspace_access(request, workspace_id)
-    connection = connection_for_workspace(
-        workspace=membership.workspace, connection_id=connection_id
-    )
-    context = {
-        "notice": scopes.notice_for(connection, scopes.CUSTOM_FIELDS),
-        "can_edit": membership.has_role(Role.EDITOR),
-    }
-    template = engines["django"].from_string(STAND_IN)
-    return HttpResponse(template.render(context, request))
-
-
-def urlconf_with_scope_view():
-    """The project's URLs, with the scope view added to the integrations namespace unless
-    integrations/urls.py lists it already."""
-    from config.urls import urlpatterns as project
-    from integrations import scope_views
-    from integrations import urls as integrations_urls
-
-    own = list(integrations_urls.urlpatterns)
-    if not any(p.name == "connection-reconnect-scope" for p in own):
-        own.append(
-            path(
-                f"{integrations_urls.C}/reconnect-scope/",
-                scope_views.connection_reconnect_scope,
-                name="connection-reconnect-scope",
-            )
-        )
-    own.append(path(f"{integrations_urls.C}/scope-notice/", notice_page))
-    return [
-        path("", include((own, "integrations")))
-        if getattr(p, "namespace", None) == "integrations"
-        else p
-        for p in project
-    ]
-
-
-urlpatterns = urlconf_with_scope_view()

@@ -40,7 +40,6 @@ def hl_sandbox():
 def described(hl_sandbox, settings) -> dict:
     settings.SANDBOX_ENABLED = True
     settings.SANDBOX_URL = hl_sandbox.base_url.rsplit("/", 1)[0]
-    settings.ROOT_URLCONF = "tests.integrations.scope_support"
     yield hl_sandbox.describe()
     requests.post(hl_sandbox.base_url + "/_control/reset", timeout=TIMEOUT).raise_for_status()
 

@@ -71,3 +71,32 @@ def test_other_failures_are_not_called_a_missing_scope(workspace, described):
     connection.save()
     catalogue = field_catalogue("highlevel", connection, fresh=True)
     assert not catalogue.complete and catalogue.missing_scope is None
+
+
+def test_the_editor_shows_the_notice_with_reconnect_with_this_scope(
+    owner_client, workspace, described
+):
+    from django.urls import reverse
+
+    from tests.factories import MappingFactory
+
+    connection = oauth_connection(workspace, described, CONTACTS_ONLY, name="CRM")
+    mapping = MappingFactory(workspace=workspace, target_connection=connection)
+    body = owner_client.get(
+        reverse("mappings:mapping-detail", args=[workspace.pk, mapping.pk])
+    ).content.decode()
+    notes = body.split('class="catalogue-notes"')[1].split("</div>\n\n")[0]
+    assert "Missing scope" in notes and f"<code>{CUSTOM}</code>" in notes
+    assert "Reconnect with this scope</button>" in notes
+    reconnect = reverse(
+        "integrations:connection-reconnect-scope", args=[workspace.pk, connection.pk]
+    )
+    assert f'action="{reconnect}"' in notes
+
+
+def test_a_cached_catalogue_is_not_reused_once_the_grant_changes(workspace, described):
+    connection = oauth_connection(workspace, described, [*CONTACTS_ONLY, CUSTOM])
+    assert field_catalogue("highlevel", connection).complete  # cached: complete
+    connection.scopes = CONTACTS_ONLY  # a grant without the custom-field scope
+    catalogue = field_catalogue("highlevel", connection)
+    assert catalogue.missing_scope is not None and not catalogue.complete
