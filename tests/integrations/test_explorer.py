@@ -148,7 +148,7 @@ def test_an_error_answer_is_shown_with_its_body(owner_client, hl_connection):
     body = send(
         owner_client, hl_connection, "get-contact", {"path_contactId": "noSuchContact1234567"}
     ).content.decode()
-    assert "badge-failing" in body and "&quot;message&quot;" in body
+    assert "badge-bad" in body and "&quot;message&quot;" in body
     assert "/contacts/noSuchContact1234567" in body
 
 

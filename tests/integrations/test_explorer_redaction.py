@@ -116,7 +116,7 @@ def test_secrets_in_an_error_answer_are_masked(owner_client, connection, leaky):
     leaky.status = 400
     page = _send(owner_client, connection, "create-contact", {"firstName": "Ann", **SENT})
     result = _result(page)
-    assert "badge-failing" in result and "400" in result
+    assert "badge-bad" in result and "400" in result
     assert _leaks(page, ALL_ANSWERED) == [] and _leaks(result, SENT.values()) == []
 
 
