@@ -450,6 +450,9 @@ class FlowRunner:
 
     def _eta(self, just_done: int) -> int | None:
         run = Run.objects.only("total", "processed", "started_at", "api_calls").get(pk=self.run.pk)
+        # This batch's calls are saved with its records, after this: count them now, or a
+        # record is priced at what the earlier batches cost (nothing, after the first).
+        run.api_calls += self.calls.count - self._calls_recorded
         return run_eta(
             run,
             done=run.processed + just_done,

@@ -99,3 +99,22 @@ def test_api_calls_count_reads_too(flow):
     assert run.api_calls > written
     again = run_execute(run_id=run_start(flow=flow, trigger="manual").pk)
     assert again.processed == 0 and again.api_calls >= 1  # the read that found nothing new
+
+
+def test_the_eta_prices_a_record_with_the_batch_just_done(flow, small_day, monkeypatch):
+    """From the first batch on, the ETA knows what a record costs: the calls of the batch it
+    has just done count (they are saved with its records, just after)."""
+    import sync.runner as runner
+
+    calls_seen = []
+
+    def spy(run, **kwargs):
+        calls_seen.append(run.api_calls)
+        return real(run, **kwargs)
+
+    real = runner.run_eta
+    monkeypatch.setattr(runner, "run_eta", spy)
+    run = run_execute(run_id=run_start(flow=flow, trigger="manual").pk)
+    assert run.status == Run.Status.WAITING
+    assert calls_seen[0] > 0, "the first batch's calls were left out"
+    assert calls_seen == sorted(calls_seen)  # and each batch adds its own
