@@ -26,9 +26,8 @@ from integrations.services import (
     connection_body_capture,
     connection_delete,
     connection_set_disabled,
-    connection_update,
 )
-from integrations.wizard import add_form_errors, redirect_browser, setup_url, test_outcome
+from integrations.wizard import connection_form_save, redirect_browser, setup_url, test_outcome
 
 
 def _connection(request, workspace_id, connection_id, role=Role.VIEWER, *, drafts=False):
@@ -118,20 +117,10 @@ def connection_edit(request, workspace_id, connection_id):
     form = ConnectionForm(
         request.POST or None, provider=provider, connection=connection, oauth=is_oauth
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            connection_update(
-                connection=connection,
-                name=form.cleaned_data["name"],
-                settings=None if is_oauth else form.settings_data(),
-                credentials=None if is_oauth else form.credentials_data(),
-                actor=request.user,
-            )
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
-            messages.success(request, "Connection updated.")
-            return redirect(_detail_url(connection))
+    saving = request.method == "POST" and form.is_valid()
+    if saving and connection_form_save(form, connection, is_oauth=is_oauth, actor=request.user):
+        messages.success(request, "Connection updated.")
+        return redirect(_detail_url(connection))
     context = {"form": form, "provider": provider, "connection": connection, "is_oauth": is_oauth}
     return render(request, "integrations/connection_form.html", context)
 

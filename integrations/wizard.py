@@ -47,6 +47,23 @@ def add_form_errors(form, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, field_messages)
 
 
+def connection_form_save(form, connection: Connection, *, is_oauth: bool, actor):
+    """A valid ConnectionForm onto its connection (a draft's credentials step, or the edit
+    page); an OAuth connection's tokens come from the provider, so only its name changes.
+    None, with the errors on the form, when the save is refused."""
+    try:
+        return connection_update(
+            connection=connection,
+            name=form.cleaned_data["name"],
+            settings=None if is_oauth else form.settings_data(),
+            credentials=None if is_oauth else form.credentials_data(),
+            actor=actor,
+        )
+    except ValidationError as error:
+        add_form_errors(form, error)
+        return None
+
+
 def render_step(request, template: str, context: dict, *, url: str | None = None):
     """The step alone for an HTMX swap (pushing its URL), else the whole wizard page."""
     context = {**context, "step_template": template, "steps": STEPS}
@@ -165,18 +182,9 @@ def _draft_credentials_step(request, connection: Connection):
     )
     then = "test" if is_oauth or request.GET.get("then") == "test" else "access"
     if request.method == "POST" and form.is_valid():
-        try:
-            connection = connection_update(
-                connection=connection,
-                name=form.cleaned_data["name"],
-                settings=None if is_oauth else form.settings_data(),
-                credentials=None if is_oauth else form.credentials_data(),
-                actor=request.user,
-            )
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
-            return _next_step(request, connection, then)
+        saved = connection_form_save(form, connection, is_oauth=is_oauth, actor=request.user)
+        if saved is not None:
+            return _next_step(request, saved, then)
     context = _step_context(
         provider,
         "oauth" if is_oauth else "token",

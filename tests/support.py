@@ -10,3 +10,16 @@ def skip_unless(condition: bool, reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"CI must not skip: {reason}")
     pytest.skip(reason)
+
+
+def worker_database_url() -> str:
+    """The test database as a DATABASE_URL, for a worker process started by a test."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db["USER"] or ""
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    host, port = db["HOST"] or "localhost", db["PORT"] or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"

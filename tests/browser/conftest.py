@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection as db_connection
 
 from config.celery import app as celery_app
 from sandboxes.catalogue import SANDBOXES
 from sandboxes.highlevel import HighLevelSandbox
 from sandboxes.kit.server import SandboxOptions, start_in_thread, stop
-from tests.support import skip_unless
+from tests.support import skip_unless, worker_database_url
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -127,17 +126,6 @@ def sandboxes(live_server, settings):
     stop(httpd, server)
 
 
-def _database_url() -> str:
-    db = db_connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    user = db["USER"] or ""
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return (
-        f"postgres://{user}{password}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
-    )
-
-
 @pytest.fixture
 def worker(transactional_db, live_server):
     """A real worker on the test database, for the queues the Procfile's workers take. With
@@ -146,7 +134,7 @@ def worker(transactional_db, live_server):
     never sees these messages, nor this worker theirs."""
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": worker_database_url(),
         "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
     }
     # Test runs keep their broker queue under var/test (pyproject's pytest env), apart from

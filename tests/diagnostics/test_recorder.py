@@ -25,10 +25,10 @@ from integrations import calls
 from integrations.errors import TransientError
 from integrations.providers.ecwid.client import EcwidClient
 from integrations.providers.highlevel.client import HighLevelClient
-from tests.diagnostics.test_worker import _database_url
 from tests.factories import ConnectionFactory, WorkspaceFactory
 from tests.integrations.providers.ecwid.contract import HARNESS as ECWID
 from tests.integrations.providers.highlevel.contract import HARNESS as HIGHLEVEL
+from tests.support import worker_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -349,7 +349,7 @@ def test_calls_waiting_at_interpreter_exit_are_written(recording, workspace):
     )
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": worker_database_url(),
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DIAGNOSTICS_RECORD_CALLS": "true",
     }

@@ -10,23 +10,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from diagnostics.models import WorkerHeartbeat
 from diagnostics.tasks import worker_heartbeat_record
+from tests.support import worker_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    user = db["USER"] or ""
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return (
-        f"postgres://{user}{password}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
-    )
 
 
 @pytest.mark.worker
@@ -35,7 +24,7 @@ def test_a_real_worker_runs_a_task_from_the_broker():
     queue = f"test-{uuid.uuid4().hex[:8]}"  # our own queue: stray messages stay out of it
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": worker_database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
     }
     worker = subprocess.Popen(
