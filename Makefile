@@ -12,7 +12,7 @@ SANDBOX_PORT ?= 8001
 RUN_ENV := WEB_PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) \
 	SITE_URL=http://127.0.0.1:$(PORT) SANDBOX_URL=http://127.0.0.1:$(SANDBOX_PORT)
 
-.PHONY: run test lint format setup migrate clean mutation
+.PHONY: run test lint format setup migrate clean mutation bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ run: migrate
 # and line coverage of the app code, failing under the floor set in pyproject.toml.
 test: $(STAMP)
 	$(BIN)/pytest --cov
+
+# Every benchmark (bench/run.py): each figure beside its target, bench/results/*.json, under
+# 15 minutes on two cores. One script: make bench BENCH=sync; the issue's full sizes: BENCH_ARGS=--full
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH) $(BENCH_ARGS)
 
 # Mutation testing of the security-critical code (see docs/mutation-testing.md): CPU heavy,
 # about 15 minutes on two cores; not part of CI. One area: make mutation AREAS=ratelimit

@@ -4,7 +4,9 @@
 
 A script exits 0 when it ran to the end, whether its targets were met or not (a missed
 target is a figure to report, not a crash: `make bench` goes on to the next script), and
-non-zero when it could not measure.
+non-zero when it could not measure. Its defaults fit `make bench` (bench/run.py: all the
+scripts in under 15 minutes on 2 cores); `--full`, which bench/run.py passes on to every
+script that takes it, measures the issue's sizes.
 """
 
 from __future__ import annotations

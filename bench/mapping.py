@@ -1,12 +1,23 @@
 """Records per second for the Ecwid -> HighLevel preset on generated customers.
 
-    .venv/bin/python bench/mapping.py [--count 100000] [--seed 1] [--runs 5]
+    .venv/bin/python bench/mapping.py [--count 100000] [--seed 1] [--runs 3] [--full] [--out FILE]
 
 Customers are generated deterministically in Ecwid's own JSON shape, with the variety real
 stores have: phones typed in several ways (E.164, spaced, national, a few invalid), optional
 companies and addresses, multi-line streets, customer groups and notes. Generation is not
 timed; compiling once and applying the mapping to every record is. Runs on one core; each
-of --runs passes maps freshly generated customers, and the median pass is reported.
+of --runs passes maps freshly generated customers, and the median pass is reported
+(`--full`: 5 passes). About 15 s by default.
+
+Target: at least 100,000 records/s on one core (the median pass, wall clock). Prints the
+figures, writes bench/results/mapping.json and exits 0 whether or not the target is met.
+
+What bounds it: CPython running the preset's compiled `apply` (13 rules; one generated
+function per record). On this machine (a shared 2-core EPYC VM) a record costs about 23 µs:
+the generated function's own bytecode is ~40 % of it, phone normalisation ~25 %, e-mail and
+regex transforms most of the rest (cProfile). The same engine measured 122,000 records/s at
+commit 5f93ec8 on the machine it was tuned on; that commit's code gives ~45,000 here, so the
+gap is this machine's per-core speed, not a change in the engine.
 """
 
 import argparse
@@ -16,10 +27,14 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from mappings.engine import compile_mapping
-from mappings.presets import load_preset
+from bench import common  # noqa: E402
+from mappings.engine import compile_mapping  # noqa: E402
+from mappings.presets import load_preset  # noqa: E402
+
+TARGET_RATE = 100_000  # records/s on one core
 
 FIRST = ["Olivia", "Liam", "Emma", "Noah", "Amelia", "José", "Siobhán", "Renée", "Björn", "Wei"]
 LAST = ["Smith", "Johnson", "O'Brien", "van der Berg", "Nguyen", "Müller", "Okafor", "Garcia"]
@@ -94,21 +109,26 @@ def timed_run(mapping, records: list[dict]) -> tuple[float, float, int, int]:
     return finished - timed_from, time.process_time() - cpu_started, written, problems
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--runs",
         type=int,
-        default=5,
+        default=0,
         help="timed passes, each over freshly generated customers (seed, seed+1, ...); the "
-        "figures are the median pass, as one noisy pass on a shared machine says little",
+        "figures are the median pass, as one noisy pass on a shared machine says little "
+        "(default 3; 5 with --full)",
     )
+    parser.add_argument("--full", action="store_true", help="5 passes")
     parser.add_argument(
         "--no-freeze", action="store_true", help="let the GC keep scanning the generated records"
     )
+    parser.add_argument("--target", type=float, default=TARGET_RATE, help=argparse.SUPPRESS)
+    parser.add_argument("--out", default=str(common.RESULTS / "mapping.json"))
     options = parser.parse_args()
+    runs = options.runs or (5 if options.full else 3)
 
     started = time.perf_counter()
     mapping = compile_mapping(load_preset("ecwid", "highlevel"), options={"default_region": "US"})
@@ -122,7 +142,7 @@ def main() -> None:
     warmed_at = time.perf_counter()
 
     passes = []
-    for run in range(max(1, options.runs)):
+    for run in range(runs):
         # Fresh customers for every pass: no pass is helped by numbers an earlier one saw.
         rng = random.Random(options.seed + run)  # noqa: S311 - reproducible test data
         records = [customer(i, rng) for i in range(options.count)]
@@ -137,17 +157,32 @@ def main() -> None:
         gc.collect()
 
     seconds, cpu_seconds, written, problems = sorted(passes)[len(passes) // 2]
-    rates = ", ".join(f"{options.count / wall:,.0f}" for wall, *_ in passes)
+    rate = round(options.count / seconds)
+    rates = [round(options.count / wall) for wall, *_ in passes]
     print(f"records:          {options.count}")
     print(f"compile:          {(compiled_at - started) * 1000:.2f} ms")
     print(f"warm-up:          {(warmed_at - compiled_at) * 1000:.0f} ms (2,000 other customers)")
-    print(f"runs:             {len(passes)} (records/s each: {rates}); the median run below")
-    print(f"apply:            {seconds:.3f} s")
-    print(f"records/s:        {options.count / seconds:,.0f}")
+    print(f"runs:             {len(passes)} (records/s each: {', '.join(f'{r:,}' for r in rates)})")
+    print(f"apply:            {seconds:.3f} s (the median run)")
     print(f"time per record:  {seconds / options.count * 1e6:.2f} µs")
     print(f"CPU records/s:    {options.count / cpu_seconds:,.0f} (process time)")
     print(f"with a payload:   {written}; problems reported: {problems}")
+    checks = {"records_per_second": common.at_least(rate, round(options.target))}
+    common.print_checks("Mapping engine (one core)", checks)
+    details = {
+        "records": options.count,
+        "runs": len(passes),
+        "records_per_second_each_run": rates,
+        "cpu_records_per_second": round(options.count / cpu_seconds),
+        "microseconds_per_record": round(seconds / options.count * 1e6, 2),
+        "compile_ms": round((compiled_at - started) * 1000, 2),
+        "with_payload": written,
+        "problems": problems,
+        "bench_seconds": round(time.perf_counter() - started, 1),
+    }
+    common.write_results("mapping", checks, details, Path(options.out))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -82,8 +82,9 @@ def test_the_credentials_step_keeps_a_draft_that_only_the_wizard_sees(
     listing = owner_client.get(reverse("integrations:connection-list", args=[workspace.pk]))
     assert "No connections yet" in listing.content.decode()
     # The list says a setup was left unfinished, and leads back to it.
-    assert "Unfinished setups" in listing.content.decode()
-    assert f'href="{url("connection-setup", draft)}">Draft — finish setup' in listing.content.decode()
+    body = listing.content.decode()
+    assert "Unfinished setups" in body
+    assert f'href="{url("connection-setup", draft)}">Draft — finish setup' in body
     # Its page is the wizard, where its setup stopped; other connection pages do not know it.
     assert owner_client.get(url("connection-detail", draft)).url == url("connection-setup", draft)
     assert owner_client.get(url("connection-explorer", draft)).status_code == 404
