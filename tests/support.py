@@ -1,3 +1,4 @@
+import contextlib
 import os
 
 import pytest
@@ -23,3 +24,15 @@ def worker_database_url() -> str:
     password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
     host, port = db["HOST"] or "localhost", db["PORT"] or 5432
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
+
+
+@contextlib.contextmanager
+def sandbox_described(app, settings):
+    """An in-process sandbox as "Use sandbox" sees it (SANDBOX_URL pointed at it): its
+    described values for the test, its state reset afterwards for the next one."""
+    import requests
+
+    settings.SANDBOX_ENABLED = True
+    settings.SANDBOX_URL = app.base_url.rsplit("/", 1)[0]
+    yield app.describe()
+    requests.post(app.base_url + "/_control/reset", timeout=10).raise_for_status()

@@ -2,12 +2,12 @@
 issued; a real connection's page never offers it, and stored credentials are never shown."""
 
 import pytest
-import requests
 from django.urls import reverse
 
 from sandboxes.ecwid import EcwidSandbox, connection_values
 from sandboxes.kit.server import SandboxOptions, start_in_thread, stop
 from tests.factories import ConnectionFactory
+from tests.support import sandbox_described
 
 TIMEOUT = 10
 SHOW = "?show=sandbox-credentials"
@@ -24,10 +24,8 @@ def ecwid_sandbox():
 
 @pytest.fixture
 def described(ecwid_sandbox, settings) -> dict:
-    settings.SANDBOX_ENABLED = True
-    settings.SANDBOX_URL = ecwid_sandbox.base_url.rsplit("/", 1)[0]
-    yield ecwid_sandbox.describe()
-    requests.post(ecwid_sandbox.base_url + "/_control/reset", timeout=TIMEOUT).raise_for_status()
+    with sandbox_described(ecwid_sandbox, settings) as values:
+        yield values
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from sandboxes.kit.server import SandboxOptions, start_in_thread, stop
 from tests.contract.openapi import specs_dir_or_skip
 from tests.factories import ConnectionFactory
 from tests.integrations.scope_support import CONTACTS_ONLY, oauth_connection, pit_connection
+from tests.support import sandbox_described
 
 TIMEOUT = 10
 CUSTOM = "locations/customFields.readonly"
@@ -38,10 +39,8 @@ def hl_sandbox():
 
 @pytest.fixture
 def described(hl_sandbox, settings) -> dict:
-    settings.SANDBOX_ENABLED = True
-    settings.SANDBOX_URL = hl_sandbox.base_url.rsplit("/", 1)[0]
-    yield hl_sandbox.describe()
-    requests.post(hl_sandbox.base_url + "/_control/reset", timeout=TIMEOUT).raise_for_status()
+    with sandbox_described(hl_sandbox, settings) as values:
+        yield values
 
 
 def reconnect_url(connection) -> str:

@@ -11,6 +11,7 @@ from integrations.models import Connection, ConnectionAudit
 from sandboxes.highlevel import HighLevelSandbox
 from sandboxes.kit.server import SandboxOptions, start_in_thread, stop
 from tests.factories import ConnectionFactory
+from tests.support import sandbox_described
 
 TIMEOUT = 10
 
@@ -25,10 +26,8 @@ def hl_sandbox():
 
 @pytest.fixture
 def described(hl_sandbox, settings) -> dict:
-    settings.SANDBOX_ENABLED = True
-    settings.SANDBOX_URL = hl_sandbox.base_url.rsplit("/", 1)[0]
-    yield hl_sandbox.describe()
-    requests.post(hl_sandbox.base_url + "/_control/reset", timeout=TIMEOUT).raise_for_status()
+    with sandbox_described(hl_sandbox, settings) as values:
+        yield values
 
 
 def control(described, **changes) -> dict:

@@ -5,7 +5,6 @@ test leads to "Fix and test again". Real HTTP against the Ecwid sandbox, started
 from datetime import timedelta
 
 import pytest
-import requests
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +15,7 @@ from integrations.selectors import connections_for_workspace
 from sandboxes.ecwid import EcwidSandbox
 from sandboxes.kit.server import SandboxOptions, start_in_thread, stop
 from tests.factories import ConnectionFactory, FlowFactory
+from tests.support import sandbox_described
 
 TIMEOUT = 10
 
@@ -30,10 +30,8 @@ def ecwid_sandbox():
 
 @pytest.fixture
 def described(ecwid_sandbox, settings) -> dict:
-    settings.SANDBOX_ENABLED = True
-    settings.SANDBOX_URL = ecwid_sandbox.base_url.rsplit("/", 1)[0]
-    yield ecwid_sandbox.describe()
-    requests.post(ecwid_sandbox.base_url + "/_control/reset", timeout=TIMEOUT).raise_for_status()
+    with sandbox_described(ecwid_sandbox, settings) as values:
+        yield values
 
 
 def new_url(workspace, **query) -> str:
