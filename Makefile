@@ -12,7 +12,7 @@ SANDBOX_PORT ?= 8001
 RUN_ENV := WEB_PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) \
 	SITE_URL=http://127.0.0.1:$(PORT) SANDBOX_URL=http://127.0.0.1:$(SANDBOX_PORT)
 
-.PHONY: run test lint format setup migrate clean mutation bench
+.PHONY: run test lint format setup migrate clean mutation bench reliability
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,9 +41,20 @@ run: migrate
 	$(RUN_ENV) $(BIN)/honcho start
 
 # Random order (pytest-randomly prints its seed; rerun one with -p randomly --randomly-seed=N)
-# and line coverage of the app code, failing under the floor set in pyproject.toml.
+# and line coverage of the app code, failing under the floor set in pyproject.toml. The
+# reliability suite needs PostgreSQL and Redis: `make reliability` (and CI) run it.
 test: $(STAMP)
-	$(BIN)/pytest --cov
+	$(BIN)/pytest --cov -m "not reliability"
+
+# The reliability suite (tests/reliability: killed workers, fault storms, races, webhook
+# storms, a database that goes away) on the local PostgreSQL and Redis, with real workers.
+# It creates and drops its own test database; QUICK=1 leaves out the tests marked slow.
+RELIABILITY_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/contactbridge_reliability
+RELIABILITY_REDIS_URL ?= redis://127.0.0.1:6379
+reliability: $(STAMP)
+	DATABASE_URL=$(RELIABILITY_DATABASE_URL) CELERY_BROKER_URL=$(RELIABILITY_REDIS_URL)/11 \
+	CACHE_URL=$(RELIABILITY_REDIS_URL)/12 \
+	$(BIN)/pytest tests/reliability --create-db $(if $(QUICK),-m "not slow")
 
 # Every benchmark (bench/run.py): each figure beside its target, bench/results/*.json, under
 # 15 minutes on two cores. One script: make bench BENCH=sync; the issue's full sizes: BENCH_ARGS=--full
