@@ -11,6 +11,7 @@ operation the spec marks deprecated (GET /contacts/) are counted in `deprecated_
 so tests can show a client never relies on one."""
 
 import threading
+import time
 import uuid
 
 from sandboxes.highlevel import (
@@ -310,6 +311,8 @@ class HighLevelSandbox(SandboxApp):
             response = json_response({**error.payload, "traceId": self.trace_id()}, error.status)
         else:
             response = oauth.token_response(self, request)
+        if self.config.token_latency_ms:  # the work is done; only the answer is late
+            time.sleep(self.config.token_latency_ms / 1000)
         self.stats.request(route, response.status)
         return response
 

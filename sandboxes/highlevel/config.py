@@ -25,6 +25,10 @@ class Config(FaultKnobs):
     # Open question: an old refresh token dies the moment it is used (0). A positive value
     # keeps it usable for that many seconds, as some providers do to cover lost responses.
     refresh_token_grace_seconds: float = 0.0
+    # Test knob (not HighLevel behaviour): POST /oauth/token answers this long after it has
+    # done its work (a code redeemed, a refresh token rotated), so a test can lose the answer
+    # to a refresh that happened — a worker killed while it waits, say.
+    token_latency_ms: int = 0
     redirect_uris: list[str] = field(default_factory=list)  # empty: any http(s) URI is accepted
 
     # Rate limits: per app (client_id; each PIT is its own app) per location.

@@ -2,6 +2,8 @@
 agency (Company) tokens, and Private Integration Tokens."""
 
 import re
+import threading
+import time
 from urllib.parse import parse_qs, urlparse
 
 import requests
@@ -209,6 +211,30 @@ def test_a_grace_period_lets_a_used_refresh_token_work_again(creds, control):
     refresh = control.issue_token()["refresh_token"]
     assert _token(creds, grant_type="refresh_token", refresh_token=refresh).status_code == 200
     assert _token(creds, grant_type="refresh_token", refresh_token=refresh).status_code == 200
+
+
+def test_a_slow_token_answer_comes_after_the_refresh_token_rotated(creds, control):
+    """token_latency_ms (a test knob): the refresh happens at once, only its answer is late,
+    so a client that dies while waiting has lost a rotation that took place."""
+    control.set(token_latency_ms=1500)
+    refresh = control.issue_token()["refresh_token"]
+    answers: list[requests.Response] = []
+    waiting = threading.Thread(
+        target=lambda: answers.append(
+            _token(creds, grant_type="refresh_token", refresh_token=refresh)
+        )
+    )
+    started = time.monotonic()
+    waiting.start()
+    while control.stats()["token_refreshes"] == 0:
+        assert time.monotonic() - started < 5, "the refresh never happened"
+        time.sleep(0.05)
+    assert waiting.is_alive() and not answers  # rotated, answer still on its way
+    waiting.join(timeout=10)
+    assert answers[0].status_code == 200 and time.monotonic() - started >= 1.5
+    control.set(token_latency_ms=0)
+    again = _token(creds, grant_type="refresh_token", refresh_token=refresh)
+    assert again.status_code == 401 and "already been used" in again.json()["error_description"]
 
 
 def test_revoked_refresh_tokens_and_other_clients_are_rejected(creds, control):
