@@ -241,7 +241,10 @@ def refresh_access_token(connection: Connection, *, rejected_token: str | None =
             _copy_token_state(locked, connection)
             return grant.access_token
     # Outside the transaction, so the status survives the exception.
-    message = f"Refreshing the access token failed: {failure} Reconnect it to HighLevel."
+    detail = str(failure).strip()
+    if not detail.endswith((".", "!", "?")):
+        detail += "."  # HighLevel's descriptions often end without a full stop
+    message = f"Refreshing the access token failed: {detail} Reconnect it to HighLevel."
     Connection.objects.filter(pk=connection.pk).update(
         status=Connection.Status.NEEDS_RECONNECT, last_error=message, updated_at=timezone.now()
     )

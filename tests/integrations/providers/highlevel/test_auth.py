@@ -212,6 +212,7 @@ def test_a_refused_refresh_marks_the_connection_for_reconnecting(
     assert saved.status == Connection.Status.NEEDS_RECONNECT
     assert "Refresh token has been revoked" in saved.last_error
     assert "Reconnect it to HighLevel" in saved.last_error
+    assert ". Reconnect" in saved.last_error and ".." not in saved.last_error  # one sentence each
     stats = control.stats()
     assert stats["token_refresh_failures"] == 1 and stats["token_refreshes"] == 0
     # One refresh attempt only, and the refused call was not repeated after it.
