@@ -149,8 +149,21 @@ class ApiTransport:
         slot.answered_at = time.monotonic()
         return response
 
-    def send(self, method: str, path: str, *, write: bool = False, **kwargs) -> requests.Response:
-        """Send until success or a final answer; returns the successful response."""
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        write: bool = False,
+        repeat_unanswered: bool = True,
+        **kwargs,
+    ) -> requests.Response:
+        """Send until success or a final answer; returns the successful response.
+
+        `repeat_unanswered=False`: a request that creates something each time it arrives (a
+        note, a task) is not sent again when no answer came (a timeout, a dropped
+        connection): the provider may have carried it out, and a blind repeat would create
+        it twice. The TransientError goes to the caller, whose retry reads first."""
         self.check_scope(write=write)
         key = self.key()
         hold = _timeout_seconds(kwargs.get("timeout")) + HOLD_MARGIN
@@ -169,7 +182,7 @@ class ApiTransport:
                 )
             except TransientError:
                 self._report(method, path, None, started, attempt, kwargs)
-                if attempt >= self.max_attempts:
+                if attempt >= self.max_attempts or not repeat_unanswered:
                     raise
                 self.sleep(self.backoff(attempt))
                 continue

@@ -50,7 +50,16 @@ def wait_for(check: Callable[[], object], what: str, timeout: float = 120, every
 class Worker:
     """One `celery worker` process group; `kill()` is a SIGKILL of the whole group."""
 
-    def __init__(self, name: str, log_dir: Path, *, pool: str, concurrency: int, queues: str):
+    def __init__(
+        self,
+        name: str,
+        log_dir: Path,
+        *,
+        pool: str,
+        concurrency: int,
+        queues: str,
+        env: dict[str, str] | None = None,
+    ):
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()/kill()
@@ -58,6 +67,7 @@ class Worker:
             **os.environ,
             "DATABASE_URL": worker_database_url(),
             "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
+            **(env or {}),  # a test's own settings for the worker (DIAGNOSTICS_RECORD_CALLS...)
         }
         self.process = subprocess.Popen(
             [
@@ -123,13 +133,16 @@ class Workers:
         pool: str = "prefork",
         concurrency: int = 2,
         queues: str = "realtime,bulk,celery",
+        env: dict[str, str] | None = None,
     ) -> Worker:
+        """`env`: environment variables the worker gets on top of this process's."""
         worker = Worker(
             f"w{len(self.started) + 1}",
             Path(self.scratch.name),
             pool=pool,
             concurrency=concurrency,
             queues=queues,
+            env=env,
         )
         self.started.append(worker)
         return worker
@@ -270,7 +283,7 @@ def store_to_highlevel(workspace, owner, source, target, **fields):
     mapping = mapping_create(
         workspace=workspace,
         user=owner,
-        name="Ecwid to HighLevel",
+        name=fields.pop("mapping_name", "Ecwid to HighLevel"),  # several flows: name each
         source_provider="ecwid",
         target_provider="highlevel",
         source_connection=source,

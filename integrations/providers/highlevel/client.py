@@ -123,8 +123,17 @@ class HighLevelClient:
     def _get(self, path, **params):
         return self.transport.request("GET", path, params=params or None)
 
-    def _write(self, method, path, body=None, **params):
-        return self.transport.request(method, path, write=True, json=body, params=params or None)
+    def _write(self, method, path, body=None, *, creates: bool = False, **params):
+        """`creates`: each arrival makes a new object (a POST of a contact, note or task), so
+        a request that got no answer is not repeated blindly (see ApiTransport.send)."""
+        return self.transport.request(
+            method,
+            path,
+            write=True,
+            json=body,
+            params=params or None,
+            repeat_unanswered=not creates,
+        )
 
     # --- Contacts -----------------------------------------------------------------------------
     def get_contact(self, contact_id: str) -> Contact:
@@ -132,7 +141,7 @@ class HighLevelClient:
 
     def create_contact(self, data: ContactInput) -> Contact:
         body = {**self._contact_body(data), "locationId": self.location_id}
-        return self._contact(self._write("POST", "/contacts/", body)["contact"])
+        return self._contact(self._write("POST", "/contacts/", body, creates=True)["contact"])
 
     def update_contact(self, contact_id: str, data: ContactInput) -> Contact:
         """Only the fields set on `data` change; `tags`, when set, replaces all tags."""
@@ -251,7 +260,7 @@ class HighLevelClient:
     def create_task(self, contact_id: str, data: TaskInput) -> Task:
         body = {"completed": False, **data.payload()}
         return Task.model_validate(
-            self._write("POST", f"/contacts/{_id(contact_id)}/tasks", body)["task"]
+            self._write("POST", f"/contacts/{_id(contact_id)}/tasks", body, creates=True)["task"]
         )
 
     def update_task(self, contact_id: str, task_id: str, data: TaskInput) -> Task:
@@ -276,9 +285,8 @@ class HighLevelClient:
         )
 
     def create_note(self, contact_id: str, data: NoteInput) -> Note:
-        return Note.model_validate(
-            self._write("POST", f"/contacts/{_id(contact_id)}/notes", data.payload())["note"]
-        )
+        path = f"/contacts/{_id(contact_id)}/notes"
+        return Note.model_validate(self._write("POST", path, data.payload(), creates=True)["note"])
 
     def update_note(self, contact_id: str, note_id: str, data: NoteInput) -> Note:
         path = f"/contacts/{_id(contact_id)}/notes/{_id(note_id)}"
