@@ -2,14 +2,27 @@
 services they call (so these imports at the top make no loop)."""
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from integrations.inbox import webhook_event_pickup, webhook_target_work, webhook_targets_due
 from integrations.models import WebhookEventTarget
 from integrations.services import connection_drafts_prune
 from integrations.token_health import connection_token_refresh, connections_due
 
+# The database gone for a moment (a restart, a failover): try the event again in a few
+# seconds instead of leaving it to the 5-minute sweep. Its rows are claimed with a lease, so
+# a row the failed try had claimed waits for the sweep; the rest go through on the retry.
+DATABASE_DOWN = (OperationalError, InterfaceError)
 
-@shared_task(soft_time_limit=30, time_limit=60)
+
+@shared_task(
+    soft_time_limit=30,
+    time_limit=60,
+    autoretry_for=DATABASE_DOWN,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=10,
+)
 def webhook_event_process(event_pk: int) -> None:
     """One stored delivery: rows that need no API call are done here; a row that must first
     be confirmed with the provider gets a task (and time limit) of its own."""

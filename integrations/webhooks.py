@@ -5,12 +5,19 @@ could read is refused (400/413/415, as JSON, and counted) before the provider's 
 it, and a verifier that fails anyway is logged and answered 400. A provider whose webhooks
 cannot prove their sender (Shift4Shop) is not called from here: the event is stored
 unconfirmed and the worker reads it back (integrations.inbox).
+
+While the database is unavailable (a restart, a failover) nothing can be stored, so the
+answer is 503 with Retry-After: every provider retries a 5xx, and a delivery is answered
+2xx only once it is committed. A broker that is down after the commit is no reason to
+refuse: the stored row is handed out by the sweep (`webhook_targets_sweep`) instead.
 """
 
+import functools
 import json
 import logging
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -26,6 +33,10 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1_000_000
 # Real webhook bodies nest a few levels; json.loads recurses once per level.
 MAX_DEPTH = 64
+# What the database raises when it is gone (connection refused or terminated, "not
+# accepting connections", a closed connection reused), as opposed to a bad query.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 10
 
 
 class Refused(Exception):
@@ -91,8 +102,42 @@ def check_storable(payload) -> None:
         raise Refused("unstorable", "The JSON holds a NUL character.")
 
 
+def unavailable_while_database_is_down(view):
+    """503 + Retry-After instead of Django's 500 page when the database is gone: the sender
+    retries later and nothing is lost, as nothing was acknowledged."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except DATABASE_DOWN as error:
+            logger.warning(
+                "Webhook %s answered 503: the database is unavailable (%s)",
+                request.path,
+                type(error).__name__,
+            )
+            response = JsonResponse(
+                {"error": "Temporarily unavailable: send this webhook again later."}, status=503
+            )
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
+
+    return wrapped
+
+
+def _enqueue(stored) -> None:
+    """Hand the stored event to a worker. It is committed already, so a broker that is down
+    must not turn the answer into an error (the sender would retry a delivery we hold): the
+    sweep finds rows nobody was told about (`webhook_targets_due`)."""
+    try:
+        webhook_event_process.delay_on_commit(stored.pk)
+    except Exception:
+        logger.exception("Webhook event %s is stored but could not be enqueued", stored.pk)
+
+
 @csrf_exempt
 @require_POST
+@unavailable_while_database_is_down
 def receive(request, provider: str):
     verifier = _verifier(provider)
     try:
@@ -106,6 +151,8 @@ def receive(request, provider: str):
     except WebhookRejected as rejected:
         webhook_rejection_count(provider=provider, reason=rejected.reason)
         return JsonResponse({"error": str(rejected)}, status=rejected.status)
+    except DATABASE_DOWN:
+        raise  # not the body's fault: 503 (above), and the sender tries again
     except Exception:
         # A verifier bug must not become a 500 that the sender retries for days.
         logger.exception("The %s webhook verifier failed", provider)
@@ -120,5 +167,5 @@ def receive(request, provider: str):
         needs_confirmation=event.needs_confirmation,
     )
     if created:
-        webhook_event_process.delay_on_commit(stored.pk)
+        _enqueue(stored)
     return JsonResponse({"status": "received" if created else "duplicate"})
