@@ -28,6 +28,7 @@ from integrations.errors import (
     MissingScopeError,
     NotFoundError,
 )
+from integrations.models import Connection
 from integrations.providers.base import RecordAdapter
 from integrations.providers.registry import adapter_for, get_provider
 from sync import actions
@@ -43,9 +44,11 @@ from sync.deciding import Decider
 from sync.engine.decide import Action, Decision, Outcome, mapped_of, record_hash
 from sync.engine.schedule import run_status
 from sync.engine.twoway import flatten, value_at
-from sync.links import links_save
+from sync.links import link_lock, links_save
 from sync.models import Conflict, PendingChange, RecordLink, Run, RunItem, SyncCursor
+from sync.outages import DATABASE_DOWN, through_outages
 from sync.runs import error_kind, pending_change_retry
+from sync.triggers import changes_covered
 from sync.ways import BACKWARD, FORWARD, way_for
 
 logger = logging.getLogger(__name__)
@@ -95,6 +98,7 @@ class FlowRunner:
         self._calls_recorded = 0
         self._handled = 0  # records handled by this worker, for the calls a record costs
         self._written: dict | None = None  # the record the last write left on that side
+        self._paused = ""  # what the run says after it waited for the database
         self._go(FORWARD)
 
     def _go(self, direction: str) -> None:
@@ -139,7 +143,7 @@ class FlowRunner:
                 if records is None:
                     for direction in self.ways:  # forward, then back for two-way flows
                         self._go(direction)
-                        self._run_changes()
+                        through_outages(self._run_changes, on_resume=self._resumed)
                 else:
                     self._run_records(records)
         except DailyBudgetSpent as spent:
@@ -159,7 +163,7 @@ class FlowRunner:
     def _finish(self, status: str, message: str) -> Run:
         Run.objects.filter(pk=self.run.pk).update(
             status=status,
-            message=message,
+            message=message or self._paused,  # a pause for the database is worth knowing
             in_flight=False,
             finished_at=timezone.now(),
             eta_seconds=0,
@@ -220,6 +224,16 @@ class FlowRunner:
         if deleted_batch.items or after is not reading.cursor:
             self._commit(deleted_batch, cursor_name=name, cursor=after)
 
+    def _resumed(self, waited: float) -> None:
+        """After the database came back: go on from the saved cursor (the links this worker
+        kept may be of the lost batch: read again)."""
+        self.links.clear()
+        self._paused = (
+            f"Paused {waited:.0f} s while the database was unavailable; "
+            "went on from the last saved batch."
+        )
+        Run.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now(), message=self._paused)
+
     def _run_records(self, records: Iterable[tuple]) -> None:
         """(id, record or None, action[, direction]): the id in the system that changed;
         records of the other way (a two-way flow's target changes) go back."""
@@ -270,24 +284,35 @@ class FlowRunner:
         self._handled += 1
         link = self._link(source_id)
         try:
-            if record is None and action == "deleted":
-                decision = self.decider.decide_delete(link)
-            else:
-                if record is None:
-                    record = self._read_now(source_id)  # a thin webhook: read it now
-                if record is not None:
-                    record = actions.source_with_extras(
-                        self.source_provider, self.source, record, self.reads
+            with self._held(source_id):
+                if record is None and action == "deleted":
+                    decision = self.decider.decide_delete(link)
+                else:
+                    if record is None:
+                        record = self._read_now(source_id)  # a thin webhook: read it now
+                    if record is not None:
+                        record = actions.source_with_extras(
+                            self.source_provider, self.source, record, self.reads
+                        )
+                    decision = (
+                        self.decider.decide_delete(link)
+                        if record is None
+                        else self.decider.decide(record, link)
                     )
-                decision = (
-                    self.decider.decide_delete(link)
-                    if record is None
-                    else self.decider.decide(record, link)
-                )
-            target_id, outcome = self._apply(decision, source_id, record, batch)
+                target_id, outcome = self._apply(decision, source_id, record, batch)
         except (SoftTimeLimitExceeded, TimeLimitExceeded):
             raise  # the task's time is up: stop; the cursor and links say where we were
-        except Exception as error:  # one bad record must not stop the run
+        except DATABASE_DOWN:
+            # The database is gone (a restart): not this record's fault. Counted as failed
+            # it would become a dead letter once the database is back; stopping leaves the
+            # batch uncommitted, so the resumed run handles it again (writes are found).
+            raise
+        except Exception as error:  # one bad record must not stop the run...
+            if isinstance(error, AuthError) and self._reconnect_needed():
+                # ...but a connection that must be reconnected (its refresh was refused)
+                # fails every record alike: stop, saying so. The cursor stays at the last
+                # committed batch, so the run after the reconnect goes on from there.
+                raise
             kind = error_kind(error)
             if kind == "internal":
                 logger.exception("Flow %s record %s failed", self.flow.pk, source_id)
@@ -310,6 +335,19 @@ class FlowRunner:
         elif not self.dry_run and outcome in (Outcome.DELETED, Outcome.ARCHIVED) and link:
             link.deleted_at = timezone.now()
             batch.links[source_id] = link
+
+    def _reconnect_needed(self) -> bool:
+        ids = (self.flow.source_connection_id, self.flow.target_connection_id)
+        return Connection.objects.filter(
+            pk__in=ids, status=Connection.Status.NEEDS_RECONNECT
+        ).exists()
+
+    def _held(self, source_id: str):
+        """The record held from its read to its write, against another run of this flow
+        writing it at the same moment (sync.links.link_lock); a dry run writes nothing."""
+        if self.dry_run:
+            return contextlib.nullcontext()
+        return link_lock(flow_id=self.flow.pk, direction=self.direction, source_id=source_id)
 
     def _read_now(self, source_id: str) -> dict | None:
         """The record as the source has it now (the newest state wins), or None if it was
@@ -570,6 +608,14 @@ def run_changes(*, run_id: int, change_ids: list[int]) -> Run:
     ).get(pk=run_id)
     # Grouped by way (a two-way flow's target changes go back), oldest first in each.
     changes = list(PendingChange.objects.filter(pk__in=change_ids).order_by("-direction", "pk"))
+    if not run.dry_run:
+        covered = changes_covered(flow=run.flow, changes=changes)
+        if covered:  # done without a read: what was last read already holds them
+            PendingChange.objects.filter(pk__in=[change.pk for change in covered]).update(
+                status=PendingChange.Status.DONE, last_error="", error_kind=""
+            )
+            changes = [change for change in changes if change not in covered]
+            Run.objects.filter(pk=run.pk).update(total=len(changes))
 
     def records() -> Iterator[tuple[str, dict | None, str, str]]:
         for change in changes:
@@ -581,12 +627,15 @@ def run_changes(*, run_id: int, change_ids: list[int]) -> Run:
         return result  # nothing was applied (a broken mapping, no access): they stay pending
     if run.dry_run:
         return result  # nothing was written: the changes still wait for a live run
-    failed = set(
-        RunItem.objects.filter(run=run, outcome=RunItem.Outcome.FAILED).values_list(
-            "direction", "source_id"
-        )
+    # Done: the changes the run recorded an outcome for, other than failed. A run that
+    # stopped part way (a connection to reconnect) leaves the rest pending and leased:
+    # they are handed out again when the lease runs out.
+    applied = set(
+        RunItem.objects.filter(run=run)
+        .exclude(outcome=RunItem.Outcome.FAILED)
+        .values_list("direction", "source_id")
     )
-    done = [c.pk for c in changes if (c.direction, c.source_id) not in failed]
+    done = [c.pk for c in changes if (c.direction, c.source_id) in applied]
     PendingChange.objects.filter(pk__in=done).update(
         status=PendingChange.Status.DONE, last_error="", error_kind=""
     )
