@@ -90,6 +90,10 @@ class Flow(models.Model):
     paused_reason = models.TextField(blank=True, default="")
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_scheduled_on = models.DateField(null=True, blank=True)
+    # When a changes_process task was queued for the flow and has not started yet (None: none
+    # is waiting). That one task takes every change arriving before it starts, so a storm of
+    # webhooks queues a task now and then, not one per delivery (sync.triggers.changes_enqueue).
+    changes_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

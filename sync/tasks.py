@@ -9,6 +9,7 @@ import time
 from celery import shared_task
 
 from sync import reconcile, runs, triggers
+from sync.outages import DATABASE_DOWN, database_back
 from sync.runner import run_changes, run_execute
 
 # changes_process stops taking new chunks after this long and hands the rest to a fresh
@@ -26,6 +27,7 @@ def run_flow(run_id: int) -> str:
 def changes_process(flow_id: int) -> int:
     """Realtime queue: apply the flow's due pending changes, a chunk (and a run) at a time,
     until none is due; returns how many were applied."""
+    triggers.changes_task_started(flow_id=flow_id)  # before the first claim
     applied, started = 0, time.monotonic()
     while time.monotonic() - started < CHANGES_BUDGET_SECONDS:
         claim = triggers.pending_changes_claim(flow_id=flow_id)
@@ -33,12 +35,21 @@ def changes_process(flow_id: int) -> int:
             return applied
         try:
             run_changes(run_id=claim.run_id, change_ids=claim.change_ids)
+        except DATABASE_DOWN as error:
+            # The database went away mid-chunk (a restart): once it is back, the run says
+            # so and its changes are free again at once, not after their lease; applied
+            # again they are re-read, and those already written are found unchanged.
+            if not database_back():
+                raise
+            triggers.change_run_fail(run_id=claim.run_id, error=error)
+            triggers.pending_changes_unlease(claim=claim)
+            continue
         except Exception as error:
             triggers.change_run_fail(run_id=claim.run_id, error=error)
             raise
         triggers.pending_changes_release(claim=claim)
         applied += len(claim.change_ids)
-    changes_process.delay_on_commit(flow_id)
+    triggers.changes_enqueue(flow_id=flow_id)  # out of time: a fresh task goes on
     return applied
 
 
@@ -65,7 +76,7 @@ def retries_due() -> int:
     """Beat, every minute: flows with pending changes whose wait is over."""
     flow_ids = triggers.flows_with_due_changes()
     for flow_id in flow_ids:
-        changes_process.delay_on_commit(flow_id)
+        triggers.changes_enqueue(flow_id=flow_id)
     return len(flow_ids)
 
 

@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations.providers.base import ChangeAction, ChangeEvent
-from sync.models import Flow, PendingChange, Run
+from sync.models import Flow, PendingChange, RecordLink, Run
 from sync.runs import STALE_AFTER, RunRefused, run_start, runs_reset_stale
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,11 @@ CHUNK = 100  # pending changes per run
 # A claimed change is left alone this long: longer than changes_process's hard time limit,
 # so a worker that died holding it gives it up and `retries_due` hands it out again.
 LEASE = timedelta(minutes=20)
+# A webhook change this much older than the last read of its record is in what was read.
+COVERED_MARGIN = timedelta(minutes=5)
+# A changes_process task queued this long ago that has not started was lost (its worker was
+# killed between taking it and starting it, or the broker dropped it): queue another.
+QUEUED_TASK_LOST_AFTER = timedelta(minutes=2)
 # Fresh webhook changes have a task of their own; the beat picks up those left this long.
 UNCLAIMED_GRACE = timedelta(minutes=1)
 # Beats run every minute: a poll due a few seconds after the tick is not put off a minute.
@@ -72,9 +77,33 @@ def changes_received(events: Sequence[ChangeEvent]) -> int:
                     if flow.pk not in flow_ids:
                         flow_ids.append(flow.pk)
     for flow_id in flow_ids:
-        # By name (routed to the realtime queue by CELERY_TASK_ROUTES), once committed.
-        transaction.on_commit(partial(current_app.send_task, CHANGES_TASK, args=(flow_id,)))
+        changes_enqueue(flow_id=flow_id)
     return taken
+
+
+def changes_enqueue(*, flow_id: int, now=None) -> bool:
+    """Queue the flow's changes_process (by name: routed to the realtime queue by
+    CELERY_TASK_ROUTES) once the caller's transaction commits — unless one is queued and has
+    not started yet: that one will take this change too. So a burst of webhooks costs a task
+    now and then, and each run applies many changes, not one. Returns whether it queued."""
+    now = now or timezone.now()
+    queued = (
+        Flow.objects.filter(pk=flow_id)
+        .filter(
+            Q(changes_queued_at__isnull=True)
+            | Q(changes_queued_at__lt=now - QUEUED_TASK_LOST_AFTER)
+        )
+        .update(changes_queued_at=now)
+    )
+    if queued:
+        transaction.on_commit(partial(current_app.send_task, CHANGES_TASK, args=(flow_id,)))
+    return bool(queued)
+
+
+def changes_task_started(*, flow_id: int) -> None:
+    """changes_process has started: the next change queues a task of its own (this one may
+    already be past the claim that would have taken it)."""
+    Flow.objects.filter(pk=flow_id).update(changes_queued_at=None)
 
 
 def pending_change_upsert(
@@ -206,6 +235,51 @@ def pending_changes_release(*, claim: Claim) -> None:
                 PendingChange.objects.filter(pk=pk).update(status=Status.PENDING, not_before=None)
         except IntegrityError:
             pass  # a newer pending change of this record exists: it covers this one
+
+
+def changes_covered(*, flow: Flow, changes: list[PendingChange]) -> list[PendingChange]:
+    """The webhook changes that a later read of their record already saw: the event happened
+    well before the record was last read and synced (a backlog: deliveries a sender retried
+    after an outage, a storm whose later events found the record synced since), so reading
+    it again would only spend the source's API budget to find the same state. The margin
+    covers clock skew between the provider and us and the time a read takes.
+
+    One-way flows only: a two-way link's time may be of the other way, which read the other
+    system. Retries and replays always run."""
+    if flow.direction != Flow.Direction.ONE_WAY:
+        return []
+    dated = [
+        change
+        for change in changes
+        if change.occurred_at is not None
+        and change.direction == Run.Direction.FORWARD
+        and change.origin == PendingChange.Origin.WEBHOOK
+        and not change.attempts
+    ]
+    if not dated:
+        return []
+    synced = dict(
+        RecordLink.objects.filter(
+            flow=flow,
+            source_id__in=[change.source_id for change in dated],
+            deleted_at__isnull=True,
+            synced_at__isnull=False,
+        ).values_list("source_id", "synced_at")
+    )
+    return [
+        change
+        for change in dated
+        if change.source_id in synced
+        and change.occurred_at < synced[change.source_id] - COVERED_MARGIN
+    ]
+
+
+def pending_changes_unlease(*, claim: Claim) -> None:
+    """A claim given up (its run stopped with the database): its changes that still hold
+    this claim's lease are due again now."""
+    PendingChange.objects.filter(
+        pk__in=claim.change_ids, status=Status.PENDING, not_before=claim.claimed_at + LEASE
+    ).update(not_before=None)
 
 
 def change_run_fail(*, run_id: int, error: BaseException) -> None:

@@ -117,7 +117,11 @@ LEFT_OUT = {
     "mappings.MappingVersion": {"id": "database id", "mapping": "nested under its mapping"},
     "mappings.MappingSample": {"id": "database id", "mapping": "nested under its mapping"},
     "mappings.MappingTest": {"id": "database id", "mapping": "nested under its mapping"},
-    "sync.Flow": {"id": "database id", "workspace": "the workspace imported into"},
+    "sync.Flow": {
+        "id": "database id",
+        "workspace": "the workspace imported into",
+        "changes_queued_at": "a task queued on the old server's broker",
+    },
     "sync.RecordLink": {
         "id": "database id",
         "flow": "nested under its flow",

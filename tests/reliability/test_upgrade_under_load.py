@@ -38,7 +38,7 @@ from sync.models import RecordLink, Run, RunItem
 from sync.runs import run_start
 from sync.tasks import run_flow
 from tests.config.test_migration_safety import (
-    BASELINE,
+    latest,
     migration_source,
     migrations_copy,
     operation_problem,
@@ -55,12 +55,12 @@ HOLD_S = 5  # how long a worker waits behind the "backup" before it lets go
 
 EXPAND = {
     # A database default: the old code's INSERTs get it; the new code may rely on a value.
-    "0006_runitem_attempt": (
+    "9001_runitem_attempt": (
         "migrations.AddField('runitem', 'attempt', models.PositiveIntegerField(db_default=1))"
     ),
     # Nullable: the old code's INSERTs leave it NULL. One hot table per migration, so no
     # migration holds one table's lock while it waits for the next one's.
-    "0007_recordlink_checked_at": (
+    "9002_recordlink_checked_at": (
         "migrations.AddField('recordlink', 'checked_at', models.DateTimeField(null=True))"
     ),
 }
@@ -154,7 +154,7 @@ def test_columns_added_while_workers_sync(
     flow = store_to_highlevel(
         workspace, owner, boxes.ecwid_connection(workspace), boxes.highlevel_connection(workspace)
     )
-    after = ("sync", BASELINE["sync"])
+    released = after = latest("sync")  # the running release's newest migration
     sources = {}
     for name, operations in EXPAND.items():
         sources[name] = migration_source(operations, after=after)
@@ -239,7 +239,7 @@ def test_columns_added_while_workers_sync(
         # RemoveField), so later tests on this database find the schema they expect.
         worker.stop()
         with override_settings(MIGRATION_MODULES={"sync": package}):
-            call_command("migrate", "sync", BASELINE["sync"], verbosity=0)
+            call_command("migrate", "sync", released[1], verbosity=0)
 
     # Every contact once, nothing failed, no error in the workers' logs.
     assert run.status == Run.Status.SUCCEEDED, run.message
@@ -299,7 +299,7 @@ def test_which_new_columns_the_old_code_survives(db, workspace, kind):
     _old_code_insert(run)  # a row already there, as on any live database
 
     loader = MigrationExecutor(connection).loader
-    before = loader.project_state(("sync", BASELINE["sync"]))
+    before = loader.project_state(latest("sync"))
     after = before.clone()
     operation.state_forwards("sync", after)
     checker = operation_problem(

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from integrations.providers.base import ChangeAction, ChangeEvent, Identity, ObjectType
 from integrations.providers.registry import adapter_for
-from sync import tasks
+from sync import tasks, triggers
 from sync.models import Flow, PendingChange, RecordLink, Run, RunItem
 from sync.runner import run_changes
 from sync.runs import RunRefused, run_start
@@ -32,8 +32,14 @@ T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday, in winter time on both
 
 
 def _sent(callbacks) -> list[tuple[str, tuple]]:
-    """(task name, args) of each `delay_on_commit` the callbacks hold."""
-    return [(callback.func.__self__.name, callback.args) for callback in callbacks]
+    """(task name, args) of each `delay_on_commit` (or `send_task` by name) the callbacks hold."""
+    sent = []
+    for callback in callbacks:
+        if callback.func.__name__ == "send_task":
+            sent.append((callback.args[0], tuple(callback.keywords["args"])))
+        else:
+            sent.append((callback.func.__self__.name, callback.args))
+    return sent
 
 
 def _finish(run_id: int) -> None:
@@ -319,7 +325,38 @@ def test_retries_are_handed_out_when_their_wait_is_over(db, django_capture_on_co
         django_capture_on_commit_callbacks() as callbacks,
     ):
         tasks.retries_due()  # the fresh one's task never came: the beat hands it out
-    assert sorted(args[0] for _, args in _sent(callbacks)) == [retry.pk, fresh.pk]
+    # ...but not the retry's again: its task, queued two minutes ago, will take it.
+    assert _sent(callbacks) == [("sync.tasks.changes_process", (fresh.pk,))]
+    with (
+        time_machine.travel(T0 + timedelta(minutes=2, seconds=1), tick=False),
+        django_capture_on_commit_callbacks() as callbacks,
+    ):
+        tasks.retries_due()  # now that one is overdue (lost with its worker): again
+    assert _sent(callbacks) == [("sync.tasks.changes_process", (retry.pk,))]
+    idle = FlowFactory(changes_queued_at=timezone.now())
+    assert tasks.changes_process(idle.pk) == 0  # a queued task starts (nothing due here)...
+    idle.refresh_from_db()
+    assert idle.changes_queued_at is None  # ...so the next change queues a task again
+
+
+def test_one_queued_task_per_flow_takes_a_burst_of_changes(db, django_capture_on_commit_callbacks):
+    """A storm of webhooks queues one changes_process per flow until that task starts, not
+    one per delivery; the task that starts takes them all in one run."""
+    flow = FlowFactory(trigger_webhook=True)
+    with django_capture_on_commit_callbacks() as callbacks:
+        for n in range(50):
+            event = ChangeEvent(
+                connection_id=flow.source_connection_id,
+                object_type=ObjectType(flow.object_type),
+                external_id=str(n),
+                action=ChangeAction.UPDATED,
+                occurred_at=None,
+                event_id=uuid.uuid4().hex,
+            )
+            triggers.changes_received([event])
+    assert _sent(callbacks) == [("sync.tasks.changes_process", (flow.pk,))]
+    claim = triggers.pending_changes_claim(flow_id=flow.pk)
+    assert len(claim.change_ids) == 50
 
 
 def test_a_live_flow_whose_mapping_is_broken_keeps_its_changes_waiting(db):
