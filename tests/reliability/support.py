@@ -8,6 +8,7 @@ suite's broker (Redis in CI's second pass)."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,6 +48,14 @@ def wait_for(check: Callable[[], object], what: str, timeout: float = 120, every
 
 
 # --- workers ------------------------------------------------------------------------------------
+def _die_with_parent() -> None:
+    """In the worker's process, before celery starts: SIGKILL when the test process dies
+    (a timeout's kill, a Ctrl-C), so no orphan goes on taking the broker's messages."""
+    import ctypes
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 class Worker:
     """One `celery worker` process group; `kill()` is a SIGKILL of the whole group."""
 
@@ -92,6 +101,7 @@ class Worker:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,  # its own process group: kill() reaches the children
+            preexec_fn=_die_with_parent,  # a test killed outright leaves no worker behind
         )
 
     @property
@@ -152,6 +162,10 @@ class Workers:
         report = []
         for worker in self.started:
             worker.stop()
+            keep = os.environ.get("RELIABILITY_KEEP_LOGS")  # a folder: whole logs kept there
+            if keep:
+                Path(keep).mkdir(parents=True, exist_ok=True)
+                shutil.copy(worker.log_path, Path(keep) / worker.log_path.name)
             report.append(f"--- worker {worker.name} ---\n{worker.output()}")
             worker.log.close()
         self.scratch.cleanup()
@@ -212,7 +226,23 @@ class Sandboxes:
     def stats(self, app) -> dict:
         return self.control(app)["stats"]
 
-    # what HighLevel holds
+    # what the systems hold and answered
+    def highlevel_writes(self) -> dict[str, int]:
+        """Requests HighLevel answered that may change something, by route."""
+        routes = self.stats(self.highlevel)["requests_by_route"]
+        return {
+            route: n
+            for route, n in routes.items()
+            if not route.startswith("GET ") and route != "POST /contacts/search"
+        }
+
+    def ecwid_notes(self) -> int:
+        """How many Ecwid customers have a private note (each becomes one HighLevel note)."""
+        from sandboxes.ecwid.state import CUSTOMER
+
+        with self.ecwid.state.lock:
+            return sum(bool(doc.get("privateAdminNotes")) for doc in self.ecwid.store.all(CUSTOMER))
+
     def highlevel_contacts(self) -> list[dict]:
         """Every contact of the sandbox's first location, straight from its memory."""
         location = self.highlevel_described["location_id"]

@@ -70,12 +70,6 @@ def _ecwid_customers(boxes) -> dict[str, str]:
         return {str(doc["id"]): doc["email"].lower() for doc in boxes.ecwid.store.all(CUSTOMER)}
 
 
-def _ecwid_notes(boxes) -> int:
-    """How many source customers have a private note (each becomes one HighLevel note)."""
-    with boxes.ecwid.state.lock:
-        return sum(bool(doc.get("privateAdminNotes")) for doc in boxes.ecwid.store.all(CUSTOMER))
-
-
 def _customer_pages(boxes) -> int:
     """GET /customers requests Ecwid answered (the change feed's pages)."""
     routes = boxes.stats(boxes.ecwid)["requests_by_route"]
@@ -84,15 +78,6 @@ def _customer_pages(boxes) -> int:
         for route, n in routes.items()
         if route.startswith("GET ") and route.endswith("/customers")
     )
-
-
-def _highlevel_writes(boxes) -> dict[str, int]:
-    routes = boxes.stats(boxes.highlevel)["requests_by_route"]
-    return {
-        route: n
-        for route, n in routes.items()
-        if not route.startswith("GET ") and route != "POST /contacts/search"
-    }
 
 
 def _assert_every_contact_once(boxes, flow, customers: dict[str, str]) -> None:
@@ -112,7 +97,7 @@ def _assert_every_contact_once(boxes, flow, customers: dict[str, str]) -> None:
     # The notes written after each contact: one per customer with a note, none twice.
     with boxes.highlevel.lock:
         notes = [(n["contactId"], n["body"]) for n in boxes.highlevel.data.notes.values()]
-    assert len(notes) == len(set(notes)) == _ecwid_notes(boxes)
+    assert len(notes) == len(set(notes)) == boxes.ecwid_notes()
 
 
 def _assert_one_item_per_record(runs: list[Run], customers: dict[str, str]) -> None:
@@ -157,7 +142,7 @@ def test_five_kills_in_a_5000_contact_sync_resume_one_run(
     run = _finished(run.pk, timeout=300)
     took = time.monotonic() - started_at
     pages = _customer_pages(boxes)
-    writes = _highlevel_writes(boxes)
+    writes = boxes.highlevel_writes()
     print(
         f"killed at {killed_at} committed; {took:.0f} s; {pages} customer pages; "
         f"HighLevel writes {writes}; run: created {run.created}, updated {run.updated}"
@@ -175,7 +160,7 @@ def test_five_kills_in_a_5000_contact_sync_resume_one_run(
     assert run.updated <= KILLS * (BATCH + 1)
     # A note is added only when the contact lacks it: a note written before a kill is found
     # on the resumed write and not added again.
-    notes = _ecwid_notes(boxes)
+    notes = boxes.ecwid_notes()
     assert writes == {
         "POST /contacts/upsert": CUSTOMERS + run.updated,
         "POST /contacts/{contactId}/notes": notes,
@@ -191,7 +176,7 @@ def test_five_kills_in_a_5000_contact_sync_resume_one_run(
     print(f"next poll: processed {poll.processed}, {_customer_pages(boxes) - pages} pages")
     assert poll.status == Run.Status.SUCCEEDED, poll.message
     assert poll.processed == poll.unchanged, (poll.processed, poll.unchanged)
-    assert _highlevel_writes(boxes) == writes
+    assert boxes.highlevel_writes() == writes
     # A change made in Ecwid afterwards is carried over once.
     changed_id = rng.choice(sorted(customers))
     boxes.control(
@@ -208,10 +193,10 @@ def test_five_kills_in_a_5000_contact_sync_resume_one_run(
     ) == [changed_id]
     target_id = RecordLink.objects.get(flow=flow, source_id=changed_id).target_id
     assert {c["id"]: c for c in boxes.highlevel_contacts()}[target_id]["firstName"] == "Resumed"
-    after_change = _highlevel_writes(boxes)
+    after_change = boxes.highlevel_writes()
     again = _run(flow, Run.Trigger.POLL)
     assert again.created == again.updated == again.failed == 0
-    assert _highlevel_writes(boxes) == after_change
+    assert boxes.highlevel_writes() == after_change
     _assert_every_contact_once(boxes, flow, customers)
 
 
