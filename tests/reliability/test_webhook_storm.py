@@ -1,13 +1,15 @@
-"""Issue 15, point 4: a webhook storm. 5,000 signed Ecwid deliveries — 4,500 distinct
-events about 500 customers (9 each) and 500 of them sent twice — in a shuffled (seeded)
+"""Issue 15, point 4: a webhook storm. 10,000 signed Ecwid deliveries — 9,000 distinct
+events about 1,000 customers (9 each) and 1,000 of them sent twice — in a shuffled (seeded)
 order, into the real receiver (gunicorn) from 8 sending threads that retry whatever is not
-answered 2xx, with real Celery workers applying the changes to HighLevel. A third of the way
+answered 2xx, while real Celery workers apply the changes to HighLevel. A third of the way
 in, the receiver loses its database for a few seconds: those deliveries are answered 503 and
 go through on the sender's retry.
 
-Each change is applied once and the newest state wins: one HighLevel contact per customer
-(written once: later events find the record unchanged), equal to what Ecwid holds now; one
-inbox row per distinct event, every duplicate counted; no delivery unanswered."""
+The events are a backlog (an hour old, as after an outage the senders retry): each customer
+is read once, and its later events are found older than that read. Each change is applied
+once and the newest state wins: one HighLevel contact per customer, written once, equal to
+what Ecwid holds now; one inbox row per distinct event, every duplicate counted; no delivery
+unanswered. STORM_CUSTOMERS=N scales it (10 deliveries per customer)."""
 
 import os
 import random
