@@ -274,17 +274,21 @@ class Sandboxes:
 
     def highlevel_oauth_connection(self, workspace, *, expires_in: int | None = None):
         """A connection holding an OAuth pair the sandbox issued (no consent pages)."""
+        connection = self.highlevel_connection(workspace)
+        connection.set_credentials({})
+        connection.save()
+        return self.highlevel_grant_store(connection, expires_in=expires_in)
+
+    def highlevel_grant_store(self, connection, *, expires_in: int | None = None):
+        """A fresh OAuth pair the sandbox issues, stored on `connection` as the wizard stores
+        a code exchange's (a first connect, or a reconnect)."""
         from integrations.providers.highlevel import auth
 
         spec: dict = {"kind": "oauth", "scopes": READ_WRITE}
         if expires_in is not None:
             spec["expires_in"] = expires_in
-        issued = self.control(self.highlevel, "POST", json={"issue_token": spec})["result"][
-            "issued"
-        ]
-        connection = self.highlevel_connection(workspace)
-        connection.set_credentials({})
-        connection.save()
+        answer = self.control(self.highlevel, "POST", json={"issue_token": spec})
+        issued = answer["result"]["issued"]
         grant = auth.TokenGrant(
             access_token=issued["access_token"],
             refresh_token=issued["refresh_token"],

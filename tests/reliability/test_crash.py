@@ -16,14 +16,11 @@ import math
 import os
 import random
 import time
-from datetime import timedelta
 
 import pytest
 from django.db import OperationalError, transaction
-from django.utils import timezone
 
 from integrations.models import Connection
-from integrations.providers.highlevel import auth
 from sandboxes.ecwid.state import CUSTOMER
 from sync.models import RecordLink, Run, RunItem, SyncCursor
 from sync.runner import BATCH
@@ -285,24 +282,7 @@ def test_a_kill_during_a_token_refresh(grace, workers, sandboxes_factory, worksp
 
     # Reconnect (a fresh grant the sandbox issues, stored as the wizard stores it): the next
     # run goes on from the cursor and every contact ends in HighLevel once.
-    fresh = boxes.control(highlevel, "POST", json={"issue_token": {"kind": "oauth"}})
-    fresh = fresh["result"]["issued"]
-    described = boxes.highlevel_described
-    auth.store_grant(
-        saved,
-        client_id=described["client_id"],
-        client_secret=described["client_secret"],
-        grant=auth.TokenGrant(
-            access_token=fresh["access_token"],
-            refresh_token=fresh["refresh_token"],
-            expires_at=timezone.now() + timedelta(seconds=fresh["expires_in"]),
-            scopes=fresh["scope"].split(),
-            location_id=fresh["locationId"],
-            company_id="",
-            user_type=fresh["userType"],
-            user_id="",
-        ),
-    )
+    boxes.highlevel_grant_store(saved)
     assert SyncCursor.objects.filter(flow=flow).exists()
     second = _run(flow)
     assert second.status == Run.Status.SUCCEEDED, second.message
