@@ -186,6 +186,7 @@ def simulate(options, bench_sync) -> dict:
     import time_machine
     from django.utils import timezone
 
+    import sync.batches as batches
     import sync.runner as runner
     from sync import runs
     from sync.models import PendingChange, RecordLink, Run
@@ -206,7 +207,7 @@ def simulate(options, bench_sync) -> dict:
     backfill: dict = {}
     etas: list[tuple[datetime, int]] = []
     pauses: list[dict] = []
-    real_eta, real_wait, real_check = runner.run_eta, runner.run_wait, runner.daily_budget_check
+    real_eta, real_wait, real_check = batches.run_eta, runner.run_wait, runner.daily_budget_check
     real_pace = runner.budget_pace
 
     def run_eta(run, **kw):
@@ -239,7 +240,8 @@ def simulate(options, bench_sync) -> dict:
         time_machine.travel(start, tick=True) as traveller,
         mock.patch.object(runner, "BATCH", options.batch),
         mock.patch.object(runner, "budget_pace", lambda caps: real_pace(caps) * options.scale),
-        mock.patch.object(runner, "run_eta", run_eta),
+        mock.patch.object(batches, "budget_pace", lambda caps: real_pace(caps) * options.scale),
+        mock.patch.object(batches, "run_eta", run_eta),
         mock.patch.object(runner, "run_wait", run_wait),
         mock.patch.object(runner, "daily_budget_check", daily_budget_check),
     ):

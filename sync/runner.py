@@ -4,7 +4,8 @@ Records are read page by page through the source's record adapter and handled in
 each batch commits its run items, links and the source cursor in one transaction, so a
 worker that dies loses at most a batch of bookkeeping — and the writes it had made are found
 again on resume (HighLevel's upsert, or find-by-identity before creating), never doubled.
-Decisions come from sync/engine (pure); this module does the I/O.
+Decisions come from sync/engine (pure); this module does the I/O, and sync/batches.py
+records each batch.
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ import contextlib
 import itertools
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
-from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -33,43 +32,30 @@ from integrations.providers.base import RecordAdapter
 from integrations.providers.registry import adapter_for, get_provider
 from sync import actions
 from sync.actions.calls import CallCount
+from sync.batches import Batch, BatchBook
 from sync.budget import (
     DailyBudgetSpent,
     budget_pace,
     daily_budget_check,
-    run_eta,
     run_wait,
 )
 from sync.deciding import Decider
-from sync.engine.decide import Action, Decision, Outcome, mapped_of, record_hash
+from sync.engine.decide import Outcome
 from sync.engine.schedule import run_status
-from sync.engine.twoway import flatten, value_at
-from sync.links import link_lock, links_save
-from sync.models import Conflict, PendingChange, RecordLink, Run, RunItem, SyncCursor
+from sync.links import link_lock
+from sync.models import PendingChange, RecordLink, Run, RunItem, SyncCursor
 from sync.outages import DATABASE_DOWN, through_outages
-from sync.runs import error_kind, pending_change_retry
+from sync.runs import error_kind
 from sync.triggers import changes_covered
 from sync.ways import BACKWARD, FORWARD, way_for
+from sync.writes import RecordWrites
 
 logger = logging.getLogger(__name__)
 
 BATCH = 50  # records per committed batch
 
 
-# --- the work -----------------------------------------------------------------------------------
-@dataclass
-class Batch:
-    items: list[RunItem] = field(default_factory=list)
-    links: dict[str, RecordLink] = field(default_factory=dict)
-    retries: list[tuple[str, str, str, bool, str]] = field(default_factory=list)
-    # target id -> (tags added, tags removed, source id): tag-only updates of HighLevel
-    # contacts, written together through the bulk tags endpoint when the batch commits.
-    tags: dict[str, tuple[set, set, str]] = field(default_factory=dict)
-    # (link, record read, [conflict]): fields held for review (two-way flows).
-    held: list[tuple[RecordLink, dict, list[dict]]] = field(default_factory=list)
-
-
-class FlowRunner:
+class FlowRunner(RecordWrites, BatchBook):
     """One run of one flow. `execute()` is all a task calls."""
 
     def __init__(self, run: Run, *, source: RecordAdapter | None = None, target=None):
@@ -155,10 +141,6 @@ class FlowRunner:
         run.refresh_from_db()
         status = run_status(processed=run.processed, failed=run.failed)
         return self._finish(status, "")
-
-    def _unrecorded_calls(self) -> int:
-        count, self._calls_recorded = self.calls.count - self._calls_recorded, self.calls.count
-        return count
 
     def _finish(self, status: str, message: str) -> Run:
         Run.objects.filter(pk=self.run.pk).update(
@@ -356,239 +338,6 @@ class FlowRunner:
             return self.source.get(source_id)
         except NotFoundError:
             return None
-
-    def _apply(self, decision: Decision, source_id: str, record, batch: Batch):
-        """Carry the decision out (or, in a dry run, say what would happen)."""
-        if decision.action is Action.NOTHING:
-            return decision.target_id, decision.outcome
-        if decision.action in (Action.DELETE, Action.DEACTIVATE, Action.ARCHIVE):
-            outcome = Outcome.ARCHIVED if decision.action is Action.ARCHIVE else Outcome.DELETED
-            if not self.dry_run:
-                self._delete(decision)
-            return decision.target_id, outcome
-        self._written = None
-        payload, extras = actions.split_payload(self.target_provider, decision.payload)
-        if self.dry_run:
-            created = decision.action in (Action.CREATE, Action.UPSERT)
-            return decision.target_id, Outcome.CREATED if created else Outcome.UPDATED
-        tags = self._tags_only(decision)
-        if tags is not None:  # written with the batch, many contacts per call
-            batch.tags[decision.target_id] = (*tags, source_id)
-            return decision.target_id, Outcome.UPDATED
-        if decision.action is Action.UPSERT:
-            result = self.target.upsert(payload)
-            self._written = result.record
-            target_id = self.target.id_of(result.record)
-            outcome = Outcome.CREATED if result.created else Outcome.UPDATED
-        elif decision.action is Action.CREATE:
-            self._written = self.target.create(payload)
-            target_id = self.target.id_of(self._written)
-            outcome = Outcome.CREATED
-        else:
-            target_id = decision.target_id
-            self._written = self.target.update(target_id, payload)
-            outcome = Outcome.UPDATED
-        actions.after_write(
-            self.flow,
-            self.target,
-            target_id,
-            outcome,
-            record,
-            extras,
-            written=payload,
-            source_adapter=self.source,
-        )
-        return target_id, outcome
-
-    def _tags_only(self, decision: Decision) -> tuple[set, set] | None:
-        """(added, removed) when an update of a HighLevel contact changes nothing but its
-        tags and the flow has no actions to run after it; else None."""
-        if (
-            decision.action is not Action.UPDATE
-            or self.target_provider != "highlevel"
-            or self.flow.actions
-            or {row["field"] for row in decision.diff} != {"tags"}
-        ):
-            return None
-        row = decision.diff[0]
-        before = {str(t) for t in (row["before"] or [])}
-        after = {str(t) for t in (row["after"] or [])}
-        return after - before, before - after
-
-    def _delete(self, decision: Decision) -> None:
-        if decision.action is Action.ARCHIVE:
-            actions.archive(self.flow, self.target, decision.target_id)
-        elif decision.action is Action.DEACTIVATE:
-            self.target.deactivate(decision.target_id)
-        else:
-            with contextlib.suppress(NotFoundError):  # already gone: the goal is met
-                self.target.delete(decision.target_id)
-
-    # -- bookkeeping ----------------------------------------------------------------------------
-    def _item(
-        self, batch, source_id, target_id, outcome, decision=None, *, reason="", error_kind=""
-    ):
-        batch.items.append(
-            RunItem(
-                run=self.run,
-                direction=self.direction,
-                source_id=source_id,
-                target_id=target_id or "",
-                outcome=outcome,
-                diff=decision.diff if decision else [],
-                reason=reason or (decision.reason if decision else ""),
-                error_kind=error_kind or (decision.error_kind if decision else ""),
-                mapping_version=self.mapping_version,
-            )
-        )
-
-    def _new_link(self, link, source_id, target_id, record, decision) -> RecordLink:
-        """The link after a record was synced this way: both ids, what was read, what was
-        written field by field (provenance), and for two-way flows the images that let the
-        echo of this write be recognised when it comes back."""
-        way = self.way
-        link = link or way.new_link(source_id)
-        way.set_written_id(link, target_id)
-        way.set_raw_hash(link, record_hash(record))
-        if decision.payload and way.forward:
-            link.target_hash = record_hash(decision.payload)
-        way.set_image(link, way.reading, self.decider.mapped)
-        now = timezone.now()
-        if decision.payload and decision.action is not Action.NOTHING:
-            provenance = dict(link.provenance or {})
-            written = dict(provenance.get(way.writing, {}))
-            for name, value in flatten(decision.payload).items():
-                written[name] = self._synced(value, now)
-            provenance[way.writing] = written
-            if way.reverse is not None and self._written is not None and not self.decider.partial:
-                # Both sides are in step now (unless the written side kept changes of its
-                # own: they must still go back). The written side's image, to recognise the
-                # echo of this write; the read side's own values of the fields the other way
-                # writes, as last synced (its own values: mappings need not round-trip).
-                way.set_image(link, way.writing, mapped_of(way.reverse.apply(self._written)))
-                read_side = dict(provenance.get(way.reading, {}))
-                for name in way.reverse_writes:
-                    read_side[name] = self._synced(value_at(record, name), now)
-                provenance[way.reading] = read_side
-            link.provenance = provenance
-        link.last_run = self.run
-        link.synced_at = now
-        link.deleted_at = None
-        self.links[source_id] = link
-        return link
-
-    def _synced(self, value, now) -> dict:
-        """A field's provenance entry: the value, this run, when, which mapping version."""
-        return {
-            "value": value,
-            "run": self.run.pk,
-            "at": now.isoformat(timespec="seconds"),
-            "version": self.mapping_version,
-        }
-
-    def _eta(self, just_done: int) -> int | None:
-        run = Run.objects.only("total", "processed", "started_at", "api_calls").get(pk=self.run.pk)
-        # This batch's calls are saved with its records, after this: count them now, or a
-        # record is priced at what the earlier batches cost (nothing, after the first).
-        run.api_calls += self.calls.count - self._calls_recorded
-        return run_eta(
-            run,
-            done=run.processed + just_done,
-            quota=self.target.daily_quota() or self.source.daily_quota(),
-            pace_allowed=budget_pace(self.target_caps),
-        )
-
-    def _write_tags(self, batch: Batch) -> None:
-        """The batch's tag-only changes in as few bulk calls as there are distinct changes;
-        contacts HighLevel refused become failed records, retried like any other."""
-        if not batch.tags:
-            return
-        failed: dict[str, str] = {}
-        changes = {tid: (added, removed) for tid, (added, removed, _) in batch.tags.items()}
-        try:
-            actions.bulk_tag_changes(self.target, changes, failed=failed)
-        except IntegrationError as error:
-            failed = {tid: str(error) for tid in changes}
-            kind = error_kind(error)
-        else:
-            kind = "rejected"
-        for item in batch.items:
-            if item.target_id in failed and item.target_id in batch.tags:
-                item.outcome, item.reason, item.error_kind = "failed", failed[item.target_id], kind
-                batch.links.pop(item.source_id, None)
-                self.links.pop(item.source_id, None)
-                batch.retries.append((item.source_id, "updated", kind, False, item.reason))
-
-    def _hold(self, batch: Batch) -> None:
-        """The batch's conflicts for review: one open Conflict per record and field, kept up
-        to date while it waits (the constraint lets no second one open)."""
-        way = self.way
-        for link, _record, held in batch.held:
-            if link.pk is None:
-                continue
-            for conflict in held:
-                # Values and times in the flow's own terms (source system, target system).
-                source_value, target_value = conflict["read"], conflict["written"]
-                source_at, target_at = conflict["read_at"], conflict["written_at"]
-                if not way.forward:
-                    source_value, target_value = target_value, source_value
-                    source_at, target_at = target_at, source_at
-                Conflict.objects.update_or_create(
-                    link=link,
-                    field=conflict["field"],
-                    status=Conflict.Status.OPEN,
-                    defaults={
-                        "flow": self.flow,
-                        "direction": self.direction,
-                        "source_value": source_value,
-                        "target_value": target_value,
-                        "last_value": conflict["last"],
-                        "source_updated_at": source_at,
-                        "target_updated_at": target_at,
-                    },
-                )
-
-    def _commit(self, batch: Batch, *, cursor_name: str = "", cursor=None) -> None:
-        if not self.dry_run:
-            self._write_tags(batch)
-        counts = {o.value: 0 for o in Outcome}
-        for item in batch.items:
-            counts[item.outcome] += 1
-        with transaction.atomic():
-            RunItem.objects.bulk_create(batch.items)
-            if not self.dry_run:
-                # Two queries a batch, not one a record.
-                links_save(flow=self.flow, links=list(batch.links.values()))
-                self._hold(batch)
-                for source_id, action, kind, uncertain, message in batch.retries:
-                    pending_change_retry(
-                        flow=self.flow,
-                        direction=self.direction,
-                        source_id=source_id,
-                        action=action,
-                        error_kind=kind,
-                        create_uncertain=uncertain,
-                        message=message,
-                    )
-                if cursor_name and cursor is not None:
-                    SyncCursor.objects.update_or_create(
-                        flow=self.flow, name=cursor_name, defaults={"value": cursor.to_json()}
-                    )
-            Run.objects.filter(pk=self.run.pk).update(
-                eta_seconds=self._eta(len(batch.items)),
-                processed=F("processed") + len(batch.items),
-                created=F("created") + counts["created"],
-                updated=F("updated") + counts["updated"],
-                unchanged=F("unchanged") + counts["unchanged"],
-                skipped=F("skipped") + counts["skipped"],
-                deleted=F("deleted") + counts["deleted"] + counts["archived"],
-                failed=F("failed") + counts["failed"],
-                api_calls=F("api_calls") + self._unrecorded_calls(),
-                heartbeat_at=timezone.now(),
-            )
-        # Committed: later batches find these links in the database. Holding every link
-        # of the run would grow with it (100,000 records, 100,000 links in memory).
-        self.links.clear()
 
 
 def run_execute(*, run_id: int) -> Run:

@@ -274,7 +274,7 @@ def test_columns_added_while_workers_sync(
 
 # --- contract: what would break the old code ----------------------------------------------
 def _old_code_insert(run: Run) -> None:
-    """What the old release's runner does every batch (sync/runner.py, _commit)."""
+    """What the old release's runner does every batch (sync/batches.py, _commit)."""
     RunItem.objects.bulk_create([RunItem(run=run, source_id="x1", outcome="created")])
 
 

@@ -104,7 +104,7 @@ def test_api_calls_count_reads_too(flow):
 def test_the_eta_prices_a_record_with_the_batch_just_done(flow, small_day, monkeypatch):
     """From the first batch on, the ETA knows what a record costs: the calls of the batch it
     has just done count (they are saved with its records, just after)."""
-    import sync.runner as runner
+    import sync.batches as batches
 
     calls_seen = []
 
@@ -112,8 +112,8 @@ def test_the_eta_prices_a_record_with_the_batch_just_done(flow, small_day, monke
         calls_seen.append(run.api_calls)
         return real(run, **kwargs)
 
-    real = runner.run_eta
-    monkeypatch.setattr(runner, "run_eta", spy)
+    real = batches.run_eta
+    monkeypatch.setattr(batches, "run_eta", spy)
     run = run_execute(run_id=run_start(flow=flow, trigger="manual").pk)
     assert run.status == Run.Status.WAITING
     assert calls_seen[0] > 0, "the first batch's calls were left out"

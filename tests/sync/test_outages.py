@@ -5,6 +5,7 @@ PostgreSQL restart — is tests/reliability/test_database_gone.py."""
 import pytest
 from django.db import OperationalError
 
+import sync.batches as batches
 import sync.runner as runner
 from sync import outages
 from sync.models import RecordLink, Run, RunItem
@@ -22,7 +23,7 @@ def flow(sandboxes, transactional_db, workspace, owner):
 def _failing_commit(monkeypatch, at: int):
     """The `at`-th batch's commit raises as a dropped connection does (after the batch's
     work: its writes reached HighLevel, its bookkeeping is lost)."""
-    real, calls = runner.links_save, {"n": 0}
+    real, calls = batches.links_save, {"n": 0}
 
     def links_save(**kwargs):
         calls["n"] += 1
@@ -30,7 +31,7 @@ def _failing_commit(monkeypatch, at: int):
             raise OperationalError("server closed the connection unexpectedly")
         return real(**kwargs)
 
-    monkeypatch.setattr(runner, "links_save", links_save)
+    monkeypatch.setattr(batches, "links_save", links_save)
     return calls
 
 
