@@ -237,7 +237,10 @@ class _SessionMixin:
     def request(self, method, url, *args, **kwargs):
         if not str(url).lower().startswith(("http://", "https://")):
             raise ConfigError(f"Only http and https URLs can be called, not {redact_url(url)!r}.")
-        kwargs.setdefault("timeout", default_timeout())
+        if kwargs.get("timeout") is None:
+            # Not setdefault: requests-oauthlib passes timeout=None for token requests, which
+            # would let a token endpoint that never answers hold a worker for ever.
+            kwargs["timeout"] = default_timeout()
         started = time.monotonic()
         try:
             response = super().request(method, url, *args, **kwargs)

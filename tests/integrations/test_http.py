@@ -133,6 +133,15 @@ def test_every_request_gets_a_default_timeout():
 
 
 @responses.activate
+def test_token_requests_get_the_default_timeout_too():
+    """requests-oauthlib sends token requests with timeout=None: the default still applies."""
+    responses.post("https://auth.example.com/token", json={"access_token": "a", "expires_in": 60})
+    session = http.build_oauth_session(client_id="c")
+    session.refresh_token("https://auth.example.com/token", refresh_token="r")
+    assert responses.calls[0].request.req_kwargs["timeout"] == http.default_timeout()
+
+
+@responses.activate
 @pytest.mark.parametrize(
     ("status", "error"),
     [
