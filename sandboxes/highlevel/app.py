@@ -10,6 +10,7 @@ a request whose token was accepted, and every JSON body gets a `traceId`. Reques
 operation the spec marks deprecated (GET /contacts/) are counted in `deprecated_requests`,
 so tests can show a client never relies on one."""
 
+import collections
 import threading
 import time
 import uuid
@@ -52,6 +53,8 @@ COUNTERS = (
     "rate_limited",
     "errors_injected",
     "timeouts_injected",
+    "token_errors_injected",
+    "token_timeouts_injected",
     "webhooks_sent",
     "webhooks_failed",
     "webhook_attempts",
@@ -129,6 +132,9 @@ class HighLevelSandbox(SandboxApp):
         # Faults draw from an RNG seeded by the random seed (re-seeded on reset), so a test
         # that sets error_rate=0.5 sees the same sequence every run.
         self.faults = Faults(self.name, options.random_seed)
+        # Faults a test plans for the next token requests, in order (the `token_faults`
+        # control action): the lost answer to a refresh is then sure to happen, not a roll.
+        self.token_faults: collections.deque[str] = collections.deque()
         self.limiter = RateLimiter()
         self.credentials = self.store.get_meta("credentials")
         if self.credentials is None:
@@ -303,16 +309,24 @@ class HighLevelSandbox(SandboxApp):
         return run
 
     def _token(self, request: Request) -> Response:
+        # Faults here are counted apart from the API's (token_*_injected): a token request
+        # is not an API call, and tests hold the API's fault counters against their logs.
         route = "POST /oauth/token"
-        if self.faults.stall(self.config):
-            self.stats.bump("timeouts_injected")
-        if self.faults.error(self.config):
-            error = self._injected_error()
-            response = json_response({**error.payload, "traceId": self.trace_id()}, error.status)
+        with self.lock:
+            planned = self.token_faults.popleft() if self.token_faults else None
+        if planned == "timeout" or (planned is None and self.faults.stall(self.config)):
+            self.stats.bump("token_timeouts_injected")
+        if planned == "error" or (planned is None and self.faults.error(self.config)):
+            self.stats.bump("token_errors_injected")
+            status = self.config.error_status
+            payload = {"statusCode": status, "message": status_phrase(status)}
+            response = json_response({**payload, "traceId": self.trace_id()}, status)
         else:
             response = oauth.token_response(self, request)
         if self.config.token_latency_ms:  # the work is done; only the answer is late
             time.sleep(self.config.token_latency_ms / 1000)
+        if planned == "timeout":  # the same, as a planned fault: a refresh's answer is lost
+            time.sleep(self.config.timeout_ms / 1000)
         self.stats.request(route, response.status)
         return response
 

@@ -6,6 +6,10 @@ POST /_control                  any Config knob (see config.py), plus the action
                                    rate_limit_storm: N       the next N API requests get 429
                                    revoke_tokens: "all" | token | [tokens]
                                    expire_access_tokens: true
+                                   token_faults: ["error" | "timeout", ...]  the next token
+                                     requests, in order: answered with error_status, or
+                                     carried out at once and answered after timeout_ms (a
+                                     refresh whose answer is lost)
                                    issue_token: {kind: "oauth"|"pit", scopes, location_id,
                                                  user_type, expires_in}  (skips the OAuth dance)
                                  answers like GET, plus "result" for the actions.
@@ -27,7 +31,14 @@ from sandboxes.highlevel.seed import PIT_SCOPES
 from sandboxes.highlevel.validation import parse_contact_input
 from sandboxes.kit.web import Request
 
-ACTIONS = ("rate_limit_storm", "revoke_tokens", "expire_access_tokens", "issue_token")
+ACTIONS = (
+    "rate_limit_storm",
+    "revoke_tokens",
+    "expire_access_tokens",
+    "issue_token",
+    "token_faults",
+)
+TOKEN_FAULTS = ("error", "timeout")
 
 
 def state(app: Sandbox) -> dict:
@@ -35,6 +46,7 @@ def state(app: Sandbox) -> dict:
         "config": app.config.as_dict(),
         "stats": app.stats.snapshot(),
         "rate_limit_storm_remaining": app.faults.storm,
+        "token_faults_planned": list(app.token_faults),
         "webhooks_pending": app.webhooks.pending(),
         "location_ids": list(app.credentials["location_ids"]),
         "user_ids": list(app.credentials["user_ids"]),
@@ -87,10 +99,14 @@ def update(app: Sandbox, body: dict) -> dict:
     if not isinstance(body, dict):
         raise errors.unprocessable(["body must be a JSON object"])
     knobs = {key: value for key, value in body.items() if key not in ACTIONS}
+    planned = body.get("token_faults", [])
+    if not isinstance(planned, list) or any(fault not in TOKEN_FAULTS for fault in planned):
+        raise errors.unprocessable(['token_faults must be an array of "error" and "timeout"'])
     with app.lock:
         problems = apply_changes(app.config, knobs)
         if problems:
             raise errors.unprocessable(problems)
+        app.token_faults.extend(planned)
     result: dict = {}
     if "rate_limit_storm" in body:
         count = body["rate_limit_storm"]
@@ -112,6 +128,7 @@ def reset(app: Sandbox) -> dict:
     app.reset_config()
     app.stats.clear()
     app.faults.reset()
+    app.token_faults.clear()
     app.limiter.reset()
     app.webhooks.clear_log()
     return state(app)

@@ -237,6 +237,39 @@ def test_a_slow_token_answer_comes_after_the_refresh_token_rotated(creds, contro
     assert again.status_code == 401 and "already been used" in again.json()["error_description"]
 
 
+def test_planned_token_faults_come_in_order_and_apart_from_the_api_counters(creds, control):
+    """token_faults (a test action): the next token requests get these faults, in order —
+    an error answer, or the work done and the answer late (a refresh whose answer is lost)
+    — then none. Counted as token_*_injected, not with the API's injected faults."""
+    control.set(token_faults=["error", "timeout"], error_status=503, timeout_ms=800)
+    assert control.state()["token_faults_planned"] == ["error", "timeout"]
+    refresh = control.issue_token()["refresh_token"]
+
+    failed = _token(creds, grant_type="refresh_token", refresh_token=refresh)
+    assert failed.status_code == 503
+    started = time.monotonic()
+    late = _token(creds, grant_type="refresh_token", refresh_token=refresh)
+    assert late.status_code == 200 and time.monotonic() - started >= 0.8
+    again = _token(creds, grant_type="refresh_token", refresh_token=refresh)
+    assert again.status_code == 401  # the late answer's rotation had happened: used
+    stats = control.stats()
+    assert stats["token_errors_injected"] == 1 and stats["token_timeouts_injected"] == 1
+    assert stats["errors_injected"] == stats["timeouts_injected"] == 0
+    assert control.state()["token_faults_planned"] == []
+
+
+def test_token_faults_must_name_known_faults(control):
+    for bad in (["error", "slow"], "error", [1]):
+        response = requests.post(control.url, json={"token_faults": bad}, timeout=10)
+        assert response.status_code == 422
+        assert response.json()["message"] == [
+            'token_faults must be an array of "error" and "timeout"'
+        ]
+    control.set(token_faults=["error"])
+    control.reset()
+    assert control.state()["token_faults_planned"] == []
+
+
 def test_revoked_refresh_tokens_and_other_clients_are_rejected(creds, control):
     refresh = control.issue_token()["refresh_token"]
     assert (
