@@ -171,7 +171,14 @@ class ApiTransport:
         attempt = 0
         while True:
             attempt += 1
-            headers = self.auth_headers()
+            try:
+                headers = self.auth_headers()  # may refresh a token that is due
+            except TransientError:
+                # The token endpoint failed or gave no answer: another attempt, later.
+                if attempt >= self.max_attempts:
+                    raise
+                self.sleep(self.backoff(attempt))
+                continue
             slot = ratelimit.reserve(
                 self.budget, key, self.window(), hold=hold, max_wait=self.max_wait, sleep=self.sleep
             )
@@ -209,9 +216,19 @@ class ApiTransport:
                     http.raise_for_status(response, service=self.service)
                 self.sleep(self.backoff(attempt))
                 continue
-            if status in (401, 403) and not auth_recovered and self.recover_auth(response, headers):
-                auth_recovered = True
-                continue
+            if status in (401, 403) and not auth_recovered:
+                try:
+                    recovered = self.recover_auth(response, headers)
+                except TransientError:
+                    # The refresh failed for now (the token endpoint's 5xx, or no answer):
+                    # like any transient error, tried again after a backoff, within the cap.
+                    if attempt >= self.max_attempts:
+                        raise
+                    self.sleep(self.backoff(attempt))
+                    continue
+                if recovered:
+                    auth_recovered = True
+                    continue
             if status >= 400:
                 self.raise_error(response)
                 http.raise_for_status(response, service=self.service)  # if raise_error did not

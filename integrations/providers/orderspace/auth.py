@@ -23,7 +23,6 @@ the transaction starts with a no-op write to the row, which locks it under any d
 Source: Orderspace API docs, authentication (see docs/providers/orderspace.md).
 """
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -43,8 +42,6 @@ DEFAULT_TOKEN_URL = f"{DEFAULT_IDENTITY_URL}/oauth/token"
 DEFAULT_AUTHORIZE_URL = f"{DEFAULT_IDENTITY_URL}/oauth/authorize"  # [I] Doorkeeper's path
 DEFAULT_LIFETIME = 1800  # seconds, when the answer does not say
 REFRESH_MARGIN = timedelta(seconds=60)
-TOKEN_ATTEMPTS = 3
-TOKEN_RETRY_DELAY = 0.5  # seconds, doubled per attempt
 SERVICE = "Orderspace identity server"
 
 
@@ -82,22 +79,14 @@ def is_code_grant(connection: Connection) -> bool:
     return "refresh_token" in connection.get_credentials()
 
 
-def request_token(
-    *, url: str, client_id: str, client_secret: str, attempts: int = TOKEN_ATTEMPTS
-) -> TokenGrant:
-    """POST the client credentials; AuthError with Orderspace's words if refused. A 5xx or a
-    dropped connection is tried again a few times: every API call waits on this one."""
+def request_token(*, url: str, client_id: str, client_secret: str) -> TokenGrant:
+    """POST the client credentials; AuthError with Orderspace's words if refused. One try:
+    a 5xx or a dropped connection is a TransientError, which the API call waiting on this
+    token tries again with its own backoff (integrations/transport.py), not under the lock
+    that makes this purchase happen once across processes."""
     form = {"client_id": client_id, "client_secret": client_secret}
     form["grant_type"] = "client_credentials"
-    attempt = 1
-    while True:
-        try:
-            return _post_token(url, form, refused="Orderspace refused the client ID and secret")
-        except TransientError:
-            if attempt >= attempts:
-                raise
-            time.sleep(TOKEN_RETRY_DELAY * 2 ** (attempt - 1))
-            attempt += 1
+    return _post_token(url, form, refused="Orderspace refused the client ID and secret")
 
 
 def _post_token(url: str, form: dict, *, refused: str) -> TokenGrant:

@@ -3,6 +3,7 @@ exchange, encrypted storage, refresh-token rotation, single-flight refresh acros
 and what a refused refresh does to the connection."""
 
 import threading
+import time
 from datetime import timedelta
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
@@ -12,7 +13,7 @@ import requests
 from django.db import connections
 from django.utils import timezone
 
-from integrations.errors import AuthError
+from integrations.errors import AuthError, TransientError
 from integrations.models import Connection
 from integrations.providers.highlevel import auth
 from integrations.providers.highlevel.client import HighLevelClient
@@ -217,6 +218,87 @@ def test_a_refused_refresh_marks_the_connection_for_reconnecting(
     assert stats["token_refresh_failures"] == 1 and stats["token_refreshes"] == 0
     # One refresh attempt only, and the refused call was not repeated after it.
     assert stats["requests_by_route"]["POST /contacts/search"] == 1
+
+
+def _token_requests_done(control, count: int) -> dict:
+    """The sandbox's counters once `count` token requests have finished there (a request the
+    client gave up on is counted when the sandbox is done with it)."""
+    deadline = time.monotonic() + 5
+    while (stats := control.stats())["requests_by_route"].get("POST /oauth/token", 0) < count:
+        assert time.monotonic() < deadline, stats
+        time.sleep(0.05)
+    return stats
+
+
+@pytest.mark.parametrize("how", ["expiry-known", "revoked-early"])
+def test_a_refresh_that_fails_for_now_is_tried_again_within_the_call(
+    how, control, oauth_connection, make_client
+):
+    """The token endpoint answers 503 twice: like any transient error, the refresh is tried
+    again after a backoff, and the call succeeds without a reconnect or a failed record. Both
+    ways a refresh starts: before sending (expiry known), or after a 401 (revoked early)."""
+    connection = oauth_connection()
+    old = connection.get_credentials()
+    if how == "expiry-known":
+        _expire_locally(connection)
+    else:
+        control.set(revoke_tokens=old["access_token"])
+    control.set(token_faults=["error", "error"], error_status=503)
+    backoffs = []
+    client = make_client(connection, sleep=backoffs.append)
+
+    assert client.check().account_id == connection.settings["location_id"]
+
+    stats = control.stats()
+    assert stats["token_errors_injected"] == 2 and stats["token_refreshes"] == 1, stats
+    assert stats["errors_injected"] == 0  # the API itself answered every call
+    assert len(backoffs) == 2
+    saved = Connection.objects.get(pk=connection.pk)
+    assert saved.status == Connection.Status.CONNECTED
+    assert saved.get_credentials()["refresh_token"] != old["refresh_token"]
+
+
+def test_a_refresh_failing_past_the_attempts_is_transient_not_a_reconnect(
+    control, oauth_connection, make_client
+):
+    connection = oauth_connection()
+    _expire_locally(connection)
+    control.set(token_faults=["error"] * 3, error_status=503)
+    client = make_client(connection, max_attempts=3)
+    with pytest.raises(TransientError, match="503"):
+        client.check()
+    assert control.stats()["requests_by_route"] == {"POST /oauth/token": 3}
+    saved = Connection.objects.get(pk=connection.pk)
+    assert saved.status == Connection.Status.CONNECTED  # the next run tries again
+    assert saved.get_credentials() == connection.get_credentials()
+
+
+@pytest.mark.parametrize("grace", [30, 0], ids=["with-grace", "single-use"])
+def test_a_refresh_whose_answer_is_lost(grace, control, oauth_connection, make_client, settings):
+    """The token endpoint rotates the refresh token, but its answer never arrives (a read
+    timeout). With a grace period for a used refresh token, the retried refresh succeeds;
+    with single-use tokens the retry is refused, and the connection asks to be reconnected:
+    nothing the client can do recovers the token it never received."""
+    settings.INTEGRATIONS_READ_TIMEOUT = 0.3
+    connection = oauth_connection()
+    _expire_locally(connection)
+    control.set(token_faults=["timeout"], timeout_ms=1000, refresh_token_grace_seconds=grace)
+    client = make_client(connection)
+    if grace:
+        assert client.check().account_id == connection.settings["location_id"]
+    else:
+        with pytest.raises(AuthError, match="Reconnect"):
+            client.check()
+
+    stats = _token_requests_done(control, 2)
+    assert stats["token_timeouts_injected"] == 1
+    saved = Connection.objects.get(pk=connection.pk)
+    if grace:
+        assert stats["token_refreshes"] == 2 and stats["token_refresh_failures"] == 0, stats
+        assert saved.status == Connection.Status.CONNECTED
+    else:
+        assert stats["token_refreshes"] == 1 and stats["token_refresh_failures"] == 1, stats
+        assert saved.status == Connection.Status.NEEDS_RECONNECT
 
 
 def _run_workers(connection_id: int, contact_id: str) -> tuple[list, list]:

@@ -66,11 +66,24 @@ def test_a_4xx_is_not_retried(client, control):
     assert control.stats()["requests_by_route"]["GET /v1/customers/{id}"] == 1
 
 
-def test_a_failing_token_endpoint_is_tried_again(client, control, monkeypatch):
-    monkeypatch.setattr("integrations.providers.orderspace.auth.TOKEN_RETRY_DELAY", 0.01)
+def test_a_failing_token_endpoint_is_tried_again(connection, control):
+    """The token purchase is tried once per attempt of the call that needs it, with the
+    call's backoff: as many tries as the call has, not attempts x an inner retry."""
+    backoffs = []
+    client = OrderspaceClient(connection, sleep=backoffs.append, max_attempts=3)
     control.set(error_rate=1.0)
 
     with pytest.raises(TransientError):
         client.check()
 
-    assert control.stats()["requests_by_route"]["POST /oauth/token"] == 3
+    assert control.stats()["requests_by_route"] == {"POST /oauth/token": 3}
+    assert len(backoffs) == 2
+
+
+def test_a_token_endpoint_that_recovers_lets_the_call_succeed(connection, control):
+    # The first backoff heals the token endpoint: the second attempt buys the token.
+    client = OrderspaceClient(connection, sleep=lambda seconds: control.set(error_rate=0.0))
+    control.set(error_rate=1.0)
+
+    assert client.check().name
+    assert control.stats()["requests_by_route"]["POST /oauth/token"] == 2
