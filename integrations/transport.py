@@ -140,6 +140,13 @@ class ApiTransport:
     def backoff(self, attempt: int) -> float:
         return random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)))  # noqa: S311
 
+    def _backed_off(self, attempt: int) -> bool:
+        """Wait before the next attempt and say True; False when `attempt` was the last."""
+        if attempt >= self.max_attempts:
+            return False
+        self.sleep(self.backoff(attempt))
+        return True
+
     def _exchange(self, slot: Slot, method: str, url: str, **kwargs) -> requests.Response:
         try:
             response = self.session.request(method, url, **kwargs)
@@ -173,11 +180,9 @@ class ApiTransport:
             attempt += 1
             try:
                 headers = self.auth_headers()  # may refresh a token that is due
-            except TransientError:
-                # The token endpoint failed or gave no answer: another attempt, later.
-                if attempt >= self.max_attempts:
+            except TransientError:  # the token endpoint failed or gave no answer
+                if not self._backed_off(attempt):
                     raise
-                self.sleep(self.backoff(attempt))
                 continue
             slot = ratelimit.reserve(
                 self.budget, key, self.window(), hold=hold, max_wait=self.max_wait, sleep=self.sleep
@@ -189,9 +194,8 @@ class ApiTransport:
                 )
             except TransientError:
                 self._report(method, path, None, started, attempt, kwargs)
-                if attempt >= self.max_attempts or not repeat_unanswered:
+                if not repeat_unanswered or not self._backed_off(attempt):
                     raise
-                self.sleep(self.backoff(attempt))
                 continue
             self._report(method, path, response, started, attempt, kwargs)
             self._slot = slot
@@ -212,22 +216,17 @@ class ApiTransport:
                     )
                 continue  # the next reserve() waits out the block
             if status >= 500 or status == 408:
-                if attempt >= self.max_attempts:
+                if not self._backed_off(attempt):
                     http.raise_for_status(response, service=self.service)
-                self.sleep(self.backoff(attempt))
                 continue
             if status in (401, 403) and not auth_recovered:
                 try:
-                    recovered = self.recover_auth(response, headers)
-                except TransientError:
-                    # The refresh failed for now (the token endpoint's 5xx, or no answer):
-                    # like any transient error, tried again after a backoff, within the cap.
-                    if attempt >= self.max_attempts:
+                    auth_recovered = self.recover_auth(response, headers)
+                except TransientError:  # the refresh failed for now: like any transient error
+                    if not self._backed_off(attempt):
                         raise
-                    self.sleep(self.backoff(attempt))
                     continue
-                if recovered:
-                    auth_recovered = True
+                if auth_recovered:
                     continue
             if status >= 400:
                 self.raise_error(response)

@@ -273,9 +273,9 @@ class HighLevelSandbox(SandboxApp):
             raise errors.unauthorized(errors.SCOPE_MISSING)
         return token
 
-    def _injected_error(self) -> HTTPError:
+    def _injected_error(self, counter: str = "errors_injected") -> HTTPError:
         status = self.config.error_status
-        self.stats.bump("errors_injected")
+        self.stats.bump(counter)
         return HTTPError(status, {"statusCode": status, "message": status_phrase(status)})
 
     def _api(self, route: str, handler, scopes: tuple, auth_class: str):
@@ -317,10 +317,8 @@ class HighLevelSandbox(SandboxApp):
         if planned == "timeout" or (planned is None and self.faults.stall(self.config)):
             self.stats.bump("token_timeouts_injected")
         if planned == "error" or (planned is None and self.faults.error(self.config)):
-            self.stats.bump("token_errors_injected")
-            status = self.config.error_status
-            payload = {"statusCode": status, "message": status_phrase(status)}
-            response = json_response({**payload, "traceId": self.trace_id()}, status)
+            error = self._injected_error("token_errors_injected")
+            response = json_response({**error.payload, "traceId": self.trace_id()}, error.status)
         else:
             response = oauth.token_response(self, request)
         if self.config.token_latency_ms:  # the work is done; only the answer is late
